@@ -30,6 +30,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from .dates import as_of
 from .settings import SQL_DIR
 from .sources import SOURCES
 
@@ -109,15 +110,11 @@ def catalogue() -> dict[str, RuleFile]:
     return {r.code: r for fam in FAMILIES for r in rule_files(fam)}
 
 
-def as_of_for(business_date: dt.date) -> dt.datetime:
-    return dt.datetime.combine(business_date + dt.timedelta(days=1), dt.time())
-
-
 def bind_params(business_date: dt.date, overrides: dict | None = None) -> dict:
     params = dict(DEFAULT_PARAMS)
     params.update(overrides or {})
     params["business_date"] = business_date
-    params["as_of"] = as_of_for(business_date)
+    params["as_of"] = as_of(business_date)
     return params
 
 
