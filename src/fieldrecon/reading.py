@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -99,50 +100,37 @@ def read_csv(path: Path, source: Source, file_name: str) -> RawTable:
     head_lines = text.splitlines()[:HEADER_SCAN_ROWS]
     head_rows = list(csv.reader(head_lines))
     h = _find_header(head_rows, source, file_name)
-    # row numbers: count physical lines above the header (blank lines included)
-    skip = h
-    lines_above = 0
-    for line in head_lines:
-        if skip == 0:
-            break
-        lines_above += 1
-        if line.strip():
-            skip -= 1
+    # drop the lines above the header ourselves (csv.reader gave one row per physical line there)
+    body_start = 0
+    for _ in range(h):
+        body_start = text.index("\n", body_start) + 1
     malformed: list[tuple[int, str]] = []
 
     def on_invalid(row):
         malformed.append((row.number, row.text))
         return "skip"
 
-    body = text.encode("utf-8")
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body),
-            read_options=pacsv.ReadOptions(skip_rows=lines_above, autogenerate_column_names=True, block_size=1 << 24),
+            io.BytesIO(text[body_start:].encode("utf-8")),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={}, strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=False
-            ),
+            convert_options=pacsv.ConvertOptions(strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except pa.ArrowInvalid as e:
         raise RejectedFile(f"文件 {file_name} 无法读取：{e}") from e
     table = table.cast(pa.schema([pa.field(n, pa.string()) for n in table.column_names]))
     headers = [_norm_header(v) for v in table.slice(0, 1).to_pylist()[0].values()] if table.num_rows else []
     data = table.slice(1)
-    # pyarrow numbers rows from 1 at the first line it reads (the header); make them file rows
-    first = lines_above + 2
-    row_numbers = pa.array(range(first, first + data.num_rows), type=pa.int32())
-    if malformed:
-        # skipped rows shift the numbering of later rows; recompute from pyarrow's own numbers
-        skipped = sorted(n for n, _ in malformed)
-        import numpy as np
-
-        nums = np.arange(first, first + data.num_rows + len(skipped))
-        keep = ~np.isin(nums, np.array(skipped) + lines_above)
-        row_numbers = pa.array(nums[keep][: data.num_rows], type=pa.int32())
-        malformed = [(n + lines_above, t) for n, t in malformed]
-    return RawTable(h + 1 + (lines_above - h), headers, [data.column(i).combine_chunks() for i in range(len(headers))],
-                    row_numbers, [], malformed)
+    # File row numbers (1-based): the header is row h + 1; data rows follow it. Rows pyarrow
+    # skipped as malformed keep their own numbers and shift the ones after them.
+    first = h + 2
+    skipped = np.array(sorted(n + h for n, _ in malformed if n > 0), dtype="int64")
+    candidates = np.arange(first, first + data.num_rows + len(skipped), dtype="int64")
+    numbers = candidates[~np.isin(candidates, skipped)][: data.num_rows]
+    malformed = [(n + h, t) for n, t in malformed]
+    return RawTable(h + 1, headers, [data.column(i).combine_chunks() for i in range(len(headers))],
+                    pa.array(numbers, type=pa.int32()), [], malformed)
 
 
 def _cell_text(v):

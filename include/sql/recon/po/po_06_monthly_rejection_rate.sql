@@ -1,0 +1,80 @@
+-- rule: PO-06
+-- severity: warning
+-- title: 月度验收驳回率超过3%
+-- explain: 按区域和审批月份统计，已驳回验收单数÷（已通过+已驳回）超过3%；同一验收单先驳回后通过，驳回和通过分别计入各自审批月份。
+-- clause: 第12部分 二 2.2 KPI 22
+-- Decisions come from the history of the visible extracts, not only the current state: the files
+-- visible at as_of (extract date over, status loaded, latest delivery per extract date — as in
+-- staging.isc_acceptances); in each file only the effective row of an acceptance counts (of two
+-- rows of one key in a file the later wins). A decision is an (验收单号, 审批状态) pair with 审批状态
+-- 已通过 or 已驳回, dated by the 审批日期 of the newest extract row showing it; its region is that of
+-- the PO line the row names (empty when ISC does not have the line). A decision without 审批日期 has
+-- no month and is not counted. Subject: region, month.
+with params as (
+    select cast(:po06_max_reject_rate as numeric) as max_rate
+),
+
+visible_files as (
+    select distinct on (f.extract_date) f.file_id
+    from ops.files as f
+    where f.source = 'isc_acceptances'
+      and f.status = 'loaded'
+      and f.extract_date + 1 <= cast(:as_of as timestamp)
+    order by f.extract_date, f.delivery_no desc, f.file_id desc
+),
+
+file_rows as (
+    select distinct on (r.file_id, r.acceptance_no) r.*
+    from staging.isc_acceptances_rows as r
+    inner join visible_files as v on v.file_id = r.file_id
+    order by r.file_id, r.acceptance_no, r.row_no desc
+),
+
+decisions as (
+    select distinct on (r.acceptance_no, r.approval)
+        r.acceptance_no, r.approval, r.decided_on, r.po_no, r.po_line_no
+    from file_rows as r
+    where r.approval in ('已通过', '已驳回')
+    order by r.acceptance_no, r.approval, r.extract_date desc, r.row_no desc
+),
+
+monthly as (
+    select
+        l.region,
+        to_char(d.decided_on, 'YYYY-MM') as month,
+        count(*) as decided,
+        count(*) filter (where d.approval = '已驳回') as rejected,
+        array_agg(d.acceptance_no order by d.acceptance_no) filter (where d.approval = '已驳回') as rejected_acceptances
+    from decisions as d
+    left join isc_po_lines as l on l.po_no = d.po_no and l.po_line_no = d.po_line_no
+    where d.decided_on is not null
+    group by 1, 2
+),
+
+final as (
+    select
+        'PO-06'::text as rule_code,
+        'warning'::text as severity,
+        m.region,
+        null::text as ticket_no,
+        null::text as engineer_id,
+        null::date as day,
+        null::text as rfc_no,
+        null::text as task_no,
+        null::text as po_no,
+        null::integer as po_line_no,
+        null::date as cycle_start,
+        null::text as acceptance_no,
+        m.month,
+        jsonb_build_object(
+            'decided', m.decided,
+            'rejected', m.rejected,
+            'rate', round(cast(m.rejected as numeric) / m.decided, 4),
+            'rejected_acceptances', m.rejected_acceptances
+        ) as details
+    from monthly as m
+    cross join params as p
+    where cast(m.rejected as numeric) > p.max_rate * m.decided
+)
+
+select * from final
