@@ -463,3 +463,29 @@ def test_rerun_is_identical(engine):
     again = factories.findings(engine, BD)
     assert first == {("PD-01", "T1", "E1", None), ("PD-09", "T1", "E1", D1), ("PD-09", "T1", "E1", D2)}
     assert [(r["finding_id"], r["details"]) for r in rows] == [(r["finding_id"], r["details"]) for r in again]
+
+
+def test_clerks_sheet_lists_open_findings(engine):
+    from fieldrecon.rules import bind_params, materialise_staging
+    from fieldrecon.settings import SQL_DIR
+
+    run(engine, [wo("T1", dispatched_person_days=1)],
+        [*visit("T1", "E1", at(D1, "09:00"), at(D1, "17:00")), *visit("T1", "E1", at(D2, "09:00"), at(D2, "17:00"))],
+        [entry("T1", "E1", D1)])
+    sheet = SQL_DIR / "mart" / "sheets" / "10_checkin.sql"
+    text = sheet.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "-- sheet: 打卡核对"
+    with engine.begin() as conn:
+        params = bind_params(BD)
+        materialise_staging(conn, params["as_of"])
+        result = conn.execute(sa.text(text), params)
+        cols = list(result.keys())
+        rows = [dict(zip(cols, r, strict=True)) for r in result]
+    assert cols == ["规则", "区域", "工单号", "工程师工号", "工程师姓名", "日期", "问题", "证据", "首次发现", "是否新增"]
+    assert [(r["规则"], r["工单号"], r["工程师姓名"], r["日期"], r["问题"]) for r in rows] == [
+        ("PD-01", "T1", "工程师E1", None, "打卡人天与派单人天不符（打卡多于派单）"),
+        ("PD-09", "T1", "工程师E1", D2, "工时填报与打卡不符（有打卡未填工时）"),
+    ]
+    assert rows[0]["证据"] == "dispatched=1; kind=more; punched=2"
+    assert all(r["是否新增"] == "是" for r in rows)
+    assert not any("13800000000" in str(v) for r in rows for v in r.values())

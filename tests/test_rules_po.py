@@ -172,7 +172,7 @@ def test_leap_february_2028(engine):
 
 def test_states_draft_and_spanning_acceptance(engine):
     # 维保 2026-07-01 – 2027-07-31 (396 days, 10.00 a day); as_of 2026-11-04: Jul–Oct ended.
-    put(engine, "isc_po_lines", [line("PO5", 1, "维保", D(2026, 7, 1), D(2027, 7, 31), "3960.00")], EXTRACT)
+    put(engine, "isc_po_lines", [line("PO1", 1, "维保", D(2026, 7, 1), D(2027, 7, 31), "3960.00")], EXTRACT)
     put(engine, "isc_acceptances", [
         acc("A1", D(2026, 7, 1), D(2026, 8, 31), "已通过", "2000.00"),  # spans two cycles
         acc("A2", D(2026, 9, 1), D(2026, 9, 30), "草稿", "1000.00", remark="随便写"),  # ignored everywhere
@@ -187,7 +187,7 @@ def test_states_draft_and_spanning_acceptance(engine):
     assert states[D(2026, 10, 1)] == ("rejected", [], ["A3"])
     assert states[D(2026, 11, 1)][0] == "future"
     # Sep cycle: deadline 5 working days after Sep 30 (after the National Day holiday) has passed.
-    assert subjects(engine, "PO-02") == {("PO-02", "PO5", 1, D(2026, 9, 1))}
+    assert subjects(engine, "PO-02") == {("PO-02", "PO1", 1, D(2026, 9, 1))}
     f = findings(engine, BD, "PO-02")[0]
     assert f["details"]["cycle_amount"] == 300.0 and f["region"] == "浙江"
     assert subjects(engine, "PO-03") == set() and subjects(engine, "PO-04") == set()
@@ -203,9 +203,9 @@ def test_states_draft_and_spanning_acceptance(engine):
 
 def test_misaligned_and_remark(engine):
     put(engine, "isc_po_lines", [
-        line("PO6", 1, "维保", D(2026, 8, 1), D(2027, 7, 31), "12000.00"),
-        line("PO6", 2, "驻场", D(2026, 8, 10), D(2027, 1, 31), "17500.00"),
-        line("PO6", 3, "巡检", None, None, "500.00"),
+        line("PO1", 1, "维保", D(2026, 8, 1), D(2027, 7, 31), "12000.00"),
+        line("PO1", 2, "驻场", D(2026, 8, 10), D(2027, 1, 31), "17500.00"),
+        line("PO1", 3, "巡检", None, None, "500.00"),
     ], EXTRACT)
     put(engine, "isc_acceptances", [
         acc("B1", D(2026, 8, 1), D(2026, 8, 31), "已通过", "1000.00"),  # aligned, right remark
@@ -225,7 +225,7 @@ def test_misaligned_and_remark(engine):
     assert subjects(engine, "PO-03") == {("PO-03", "B2"), ("PO-03", "B5"), ("PO-03", "B6"), ("PO-03", "B10")}
     assert subjects(engine, "PO-04") == {("PO-04", "B3"), ("PO-04", "B5")}
     f = [x for x in findings(engine, BD, "PO-03") if x["acceptance_no"] == "B2"][0]
-    assert f["po_no"] is None and f["details"]["po_no"] == "PO6" and f["region"] == "浙江"
+    assert f["po_no"] is None and f["details"]["po_no"] == "PO1" and f["region"] == "浙江"
 
 
 def test_over_acceptance_tolerance(engine):
@@ -381,3 +381,27 @@ def test_rerun_is_identical(engine):
     run_family(engine, "po", BD)
     assert (schedule(engine), findings(engine, BD)) == first
     assert len(first[1]) > 0
+
+
+def test_exports_run(engine):
+    from fieldrecon.settings import SQL_DIR
+
+    put(engine, "isc_po_lines", [line("PO1", 1, "维保", D(2026, 8, 1), D(2027, 7, 31), "3650.00")], EXTRACT)
+    run_family(engine, "po", BD)
+    files = [SQL_DIR / "mart" / "csv" / "acceptance_todo.sql",
+             *[SQL_DIR / "mart" / "sheets" / n for n in ("30_acceptance_todo.sql", "31_revenue.sql", "32_po_findings.sql")]]
+    out = {}
+    with engine.connect() as conn:
+        for path in files:
+            text = path.read_text(encoding="utf-8")
+            out[path.stem] = [dict(r._mapping) for r in conn.execute(sa.text(text), {"business_date": BD})]
+    assert [(r["cycle_start"], r["remark"], r["status"]) for r in out["acceptance_todo"]] == [
+        (D(2026, 8, 1), "验收周期:2026-08-01至2026-08-31", "ready"),
+        (D(2026, 9, 1), "验收周期:2026-09-01至2026-09-30", "ready"),
+        (D(2026, 10, 1), "验收周期:2026-10-01至2026-10-31", "ready"),
+    ]
+    assert out["30_acceptance_todo"][0]["备注（粘贴到ISC）"] == "验收周期:2026-08-01至2026-08-31"
+    assert [(r["区域"], r["月份"], r["待验收金额"]) for r in out["31_revenue"]] == [
+        ("浙江", "2026-08", Decimal("310.00")), ("浙江", "2026-09", Decimal("300.00")),
+        ("浙江", "2026-10", Decimal("310.00"))]
+    assert {r["规则"] for r in out["32_po_findings"]} == {"PO-02"}

@@ -20,7 +20,7 @@ def raw_tables_sql() -> str:
         cols = ",\n".join(f"    {c.name} text" for c in s.columns)
         parts.append(
             f"create table if not exists raw.{s.name} (\n"
-            f"    file_id bigint not null references ops.files (file_id),\n"
+            f"    file_id bigint not null,\n"
             f"    row_no integer not null,\n"
             f"    disposition text not null check (disposition in ('loaded', 'quarantined', 'duplicate')),\n"
             f"{cols},\n"
@@ -37,7 +37,7 @@ def staging_tables_sql() -> str:
         key = ", ".join(s.key)
         parts.append(
             f"create table if not exists staging.{s.name}_rows (\n"
-            f"    file_id bigint not null references ops.files (file_id),\n"
+            f"    file_id bigint not null,\n"
             f"    row_no integer not null,\n"
             f"    extract_date date not null,\n"
             f"{cols},\n"

@@ -149,6 +149,30 @@ ticket_items as (
       and l.line_amount - coalesce(a.taken, 0) > 0
 ),
 
+resident_tickets as (
+    select w.po_no, array_agg(w.ticket_no order by w.ticket_no) as tickets
+    from workorders as w
+    where w.ticket_type = '驻场' and w.po_no is not null
+    group by w.po_no
+),
+
+site_issues as (
+    select
+        c.po_no,
+        c.po_line_no,
+        c.cycle_start,
+        array_agg(w.ticket_no order by w.ticket_no) as tickets
+    from due_cycles as c
+    inner join workorders as w
+        on w.contract_no = c.contract_no
+        and w.closed_at >= c.cycle_start
+        and w.closed_at < c.cycle_end + 1
+    where c.service_type = '维保'
+      and w.ticket_type = '现场问题处理'
+      and w.status = '已关闭'
+    group by c.po_no, c.po_line_no, c.cycle_start
+),
+
 cycle_items as (
     select
         'cycle'::text as item_kind,
@@ -163,20 +187,12 @@ cycle_items as (
         c.cycle_amount as amount,
         c.remark,
         c.state as cycle_state,
-        case when c.service_type = '驻场' then (
-            select array_agg(w.ticket_no order by w.ticket_no)
-            from workorders as w
-            where w.ticket_type = '驻场' and w.po_no = c.po_no
-        ) end as tickets,
-        case when c.service_type = '维保' then (
-            select array_agg(w.ticket_no order by w.ticket_no)
-            from workorders as w
-            where w.ticket_type = '现场问题处理'
-              and w.status = '已关闭'
-              and w.contract_no = c.contract_no
-              and w.closed_at::date between c.cycle_start and c.cycle_end
-        ) end as site_issue_tickets
+        case when c.service_type = '驻场' then r.tickets end as tickets,
+        s.tickets as site_issue_tickets
     from due_cycles as c
+    left join resident_tickets as r on r.po_no = c.po_no
+    left join site_issues as s
+        on s.po_no = c.po_no and s.po_line_no = c.po_line_no and s.cycle_start = c.cycle_start
 ),
 
 items as (
@@ -185,27 +201,37 @@ items as (
     select * from ticket_items
 ),
 
-blocking as (
-    select
-        i.po_no,
-        i.po_line_no,
-        i.cycle_start,
-        array_agg(distinct f.rule_code || coalesce(' ' || f.ticket_no, '')
-            || coalesce(' ' || f.acceptance_no, '') order by f.rule_code || coalesce(' ' || f.ticket_no, '')
-            || coalesce(' ' || f.acceptance_no, '')) as findings
+item_findings as (
+    select i.po_no, i.po_line_no, i.cycle_start, f.rule_code, f.ticket_no, f.acceptance_no
     from items as i
     inner join open_findings as f
-        on (
-            f.rule_code like 'PO-%'
-            and f.rule_code not in ('PO-02', 'PO-08')
-            and f.po_no = i.po_no
-            and f.po_line_no = i.po_line_no
-        )
-        or (
-            f.ticket_no = any(i.tickets)
-            and (f.severity = 'error' or f.rule_code = 'AT-02')
-        )
-    group by i.po_no, i.po_line_no, i.cycle_start
+        on f.po_no = i.po_no
+        and f.po_line_no = i.po_line_no
+    where f.rule_code like 'PO-%'
+      and f.rule_code not in ('PO-02', 'PO-08')
+    union
+    select i.po_no, i.po_line_no, i.cycle_start, f.rule_code, f.ticket_no, f.acceptance_no
+    from items as i
+    cross join lateral unnest(i.tickets) as t (ticket_no)
+    inner join open_findings as f on f.ticket_no = t.ticket_no
+    where f.severity = 'error' or f.rule_code = 'AT-02'
+),
+
+blocking as (
+    select
+        b.po_no,
+        b.po_line_no,
+        b.cycle_start,
+        array_agg(b.label order by b.label) as findings
+    from (
+        select distinct
+            x.po_no,
+            x.po_line_no,
+            x.cycle_start,
+            x.rule_code || coalesce(' ' || x.ticket_no, '') || coalesce(' ' || x.acceptance_no, '') as label
+        from item_findings as x
+    ) as b
+    group by b.po_no, b.po_line_no, b.cycle_start
 ),
 
 final as (

@@ -2,7 +2,7 @@
 -- severity: error
 -- title: 验收周期与PO周期不对齐
 -- explain: 维保/驻场PO行的验收单，其验收周期必须从该行某个验收周期的开始日开始、到某个验收周期的结束日结束；没有周期或超出服务期也算。
--- clause: 派生规则（第2部分 二 3；第6部分 四 4.3(2)）
+-- clause: 派生规则
 -- Any approval state but 草稿. A period ending before it starts is misaligned too (reading: it
 -- cannot be a union of whole cycles). Acceptances of lines unknown to ISC are not 维保/驻场 lines.
 with lines as (
@@ -11,8 +11,14 @@ with lines as (
     where l.service_type in ('维保', '驻场')
 ),
 
-cycles as (
-    select c.po_no, c.po_line_no, c.cycle_start, c.cycle_end
+cycle_starts as (
+    select distinct c.po_no, c.po_line_no, c.cycle_start
+    from mart.cycle_schedule as c
+    where c.business_date = :business_date
+),
+
+cycle_ends as (
+    select distinct c.po_no, c.po_line_no, c.cycle_end
     from mart.cycle_schedule as c
     where c.business_date = :business_date
 ),
@@ -26,16 +32,14 @@ checked as (
         a.period_end,
         a.approval,
         l.region,
-        exists (
-            select 1 from cycles as c
-            where c.po_no = a.po_no and c.po_line_no = a.po_line_no and c.cycle_start = a.period_start
-        ) as starts_on_cycle,
-        exists (
-            select 1 from cycles as c
-            where c.po_no = a.po_no and c.po_line_no = a.po_line_no and c.cycle_end = a.period_end
-        ) as ends_on_cycle
+        s.cycle_start is not null as starts_on_cycle,
+        e.cycle_end is not null as ends_on_cycle
     from isc_acceptances as a
     inner join lines as l on l.po_no = a.po_no and l.po_line_no = a.po_line_no
+    left join cycle_starts as s
+        on s.po_no = a.po_no and s.po_line_no = a.po_line_no and s.cycle_start = a.period_start
+    left join cycle_ends as e
+        on e.po_no = a.po_no and e.po_line_no = a.po_line_no and e.cycle_end = a.period_end
     where a.approval <> '草稿'
 ),
 

@@ -86,7 +86,7 @@ final as (
         d.task_states,
         d.all_idle,
         d.deadline,
-        round(cast(extract(epoch from d.deadline - d.as_of) / 86400.0 as numeric), 1) as days_left,
+        round(cast(extract(epoch from d.deadline - d.as_of) / 86400.0 as numeric), 2) as days_left,
         -- in scope of CH-01 / CH-02: 客户审批 or 实施, PM approval set, no task started
         (d.status in ('客户审批', '实施') and d.pm_approved_at is not null and d.all_idle) as closure_candidate,
         coalesce(
