@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +60,16 @@ class Prepared:
         }
 
 
+def _warm_up_gx() -> threading.Thread:
+    """Import Great Expectations (about 5 s) while the file is read and typed."""
+    t = threading.Thread(target=quality.gx_context, daemon=True)
+    t.start()
+    return t
+
+
 def prepare(path: Path, file_name: str) -> Prepared:
     """Read, normalise, type and validate one file. Raises RejectedFile for whole-file problems."""
+    warm = _warm_up_gx()
     name, table = read_extract(path, file_name)
     source = SOURCES[name.source]
     n = len(table.row_numbers)
@@ -94,11 +103,11 @@ def prepare(path: Path, file_name: str) -> Prepared:
         if bad.any():
             problems.append(quality.Problem(c.name, "unparseable", f"「{c.header}」的值无法解析为{_TYPE_ZH[c.type]}", bad))
 
-    # exact duplicates: same normalised content in every column (extras included)
-    frame_for_dups = pd.DataFrame({k: v.to_pandas() for k, v in normalised.items()})
-    for h in extra_headers:
-        frame_for_dups["x:" + h] = parsing.normalise(raw[h]).to_pandas()
-    duplicate = frame_for_dups.duplicated(keep="first").to_numpy() if n else np.zeros(0, dtype=bool)
+    # exact duplicates: same normalised content in every column (extras included), hashed as one
+    # joined string per row (\x1f cannot occur in a normalised cell; nulls become \x1e)
+    parts = list(normalised.values()) + [parsing.normalise(raw[h]) for h in extra_headers]
+    joined = pc.binary_join_element_wise(*[pc.fill_null(a, "\x1e") for a in parts], "\x1f")
+    duplicate = pd.Series(joined.to_pandas()).duplicated(keep="first").to_numpy() if n else np.zeros(0, dtype=bool)
 
     gx_frame = pd.DataFrame(
         {
@@ -107,6 +116,7 @@ def prepare(path: Path, file_name: str) -> Prepared:
             if c.required or c.enum or any(chk.startswith(c.name + ":") for chk in source.checks)
         }
     )
+    warm.join()
     if n:
         problems += quality.validate(source, gx_frame, set(position), f"{source.name}_{name.extract_date:%Y%m%d}_{name.delivery_no}")
 

@@ -26,8 +26,11 @@ FALSE_WORDS = ["否", "N", "n", "NO", "No", "no", "FALSE", "False", "false", "0"
 
 
 def normalise(arr: pa.Array) -> pa.Array:
-    """NFKC, trim, and empty -> null."""
-    arr = pc.utf8_trim_whitespace(pc.utf8_normalize(arr.cast(pa.string()), "NFKC"))
+    """NFKC, trim, and empty -> null (NFKC is the identity on ASCII, so all-ASCII columns skip it)."""
+    arr = arr.cast(pa.string())
+    if pc.all(pc.string_is_ascii(arr)).as_py() is not True:
+        arr = pc.utf8_normalize(arr, "NFKC")
+    arr = pc.utf8_trim_whitespace(arr)
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
 
 
@@ -52,38 +55,62 @@ def _serial_to_datetime(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, out, np.datetime64("NaT", "s")), ok
 
 
-def parse_datetime(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """Returns (timestamp[s] array, bad mask) for a normalised text column."""
-    n = len(arr)
-    present = pc.is_valid(arr).to_numpy(zero_copy_only=False)
+FAST_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+
+
+def _fast_datetime(arr: pa.Array) -> np.ndarray:
+    """Arrow's strptime for the common shapes (either separator, padded or not); it rolls Feb 30
+    over to Mar 2, so a parse whose day differs from the text's day is discarded."""
+    dashed = pc.replace_substring(arr, "/", "-")
+    ts = pa.nulls(len(arr), pa.timestamp("s"))
+    for fmt in FAST_FORMATS:
+        ts = pc.coalesce(ts, pc.strptime(dashed, format=fmt, unit="s", error_is_null=True))
+    hit = pc.is_valid(ts)
+    if pc.any(hit).as_py():
+        texts = pc.filter(dashed, hit)
+        day_part = pc.list_element(pc.split_pattern(texts, "-", max_splits=2), 2)
+        day_text = pc.list_element(pc.split_pattern(day_part, " ", max_splits=1), 0)
+        same_day = pc.equal(pc.cast(day_text, pa.int64()), pc.day(pc.filter(ts, hit)))
+        keep = np.zeros(len(arr), dtype=bool)
+        keep[np.flatnonzero(hit.to_numpy(zero_copy_only=False))] = same_day.to_numpy(zero_copy_only=False)
+        ts = pc.if_else(pa.array(keep), ts, pa.scalar(None, pa.timestamp("s")))
+    return ts.to_numpy(zero_copy_only=False).astype("datetime64[s]")
+
+
+def _regex_datetime(arr: pa.Array) -> np.ndarray:
+    """The general shape (fractional seconds, `T`, `.` separators), validated field by field."""
+    result = np.full(len(arr), np.datetime64("NaT", "s"))
     parts = pc.extract_regex(pc.fill_null(arr, ""), DATETIME_RE)
-    matched = pc.is_valid(parts).to_numpy(zero_copy_only=False) & present
-    result = np.full(n, np.datetime64("NaT", "s"))
+    matched = pc.is_valid(parts).to_numpy(zero_copy_only=False)
     if matched.any():
         s = parts.filter(pa.array(matched))
         frac = pc.fill_null(s.field("f"), "")
         frac_sec = pc.cast(pc.if_else(pc.equal(frac, ""), "0", pc.binary_join_element_wise("0", frac, "")), pa.float64())
-        comps = pd.DataFrame(
-            {
-                "year": _int_field(s, "y"),
-                "month": _int_field(s, "mo"),
-                "day": _int_field(s, "d"),
-                "hour": _int_field(s, "h", 0),
-                "minute": _int_field(s, "mi", 0),
-                "second": _int_field(s, "s", 0),
-            }
-        )
-        valid = (comps.hour < 24) & (comps.minute < 60) & (comps.second < 60)
-        ts = pd.to_datetime(comps.where(valid, other=0), errors="coerce")
-        rounded = ts + pd.to_timedelta(np.round(frac_sec.to_numpy(zero_copy_only=False)), unit="s")
-        vals = rounded.to_numpy(dtype="datetime64[s]")
-        vals[~valid.to_numpy()] = np.datetime64("NaT")
+        y, mo, d = _int_field(s, "y"), _int_field(s, "mo"), _int_field(s, "d")
+        h, mi, se = _int_field(s, "h", 0), _int_field(s, "mi", 0), _int_field(s, "s", 0)
+        ok = (mo >= 1) & (mo <= 12) & (d >= 1) & (h < 24) & (mi < 60) & (se < 60) & (y >= 1900) & (y <= 2999)
+        month_start = (np.where(ok, (y - 1970) * 12 + mo - 1, 0)).astype("datetime64[M]")
+        day = month_start.astype("datetime64[D]") + np.where(ok, d - 1, 0).astype("timedelta64[D]")
+        ok &= day.astype("datetime64[M]") == month_start  # rejects Feb 30, Nov 31 …
+        secs = h * 3600 + mi * 60 + se + np.round(frac_sec.to_numpy(zero_copy_only=False)).astype("int64")
+        vals = day.astype("datetime64[s]") + np.where(ok, secs, 0).astype("timedelta64[s]")
+        vals[~ok] = np.datetime64("NaT")
         result[matched] = vals
-    rest = present & ~matched
+    return result
+
+
+def parse_datetime(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Returns (timestamp[s] array, bad mask) for a normalised text column."""
+    present = pc.is_valid(arr).to_numpy(zero_copy_only=False)
+    result = _fast_datetime(arr)
+    rest = present & np.isnat(result)
     if rest.any():
-        serial, ok = _serial_to_datetime(arr)
-        hit = rest & ok
-        result[hit] = serial[hit]
+        idx = np.flatnonzero(rest)
+        sub = arr.take(pa.array(idx))
+        slow = _regex_datetime(sub)
+        serial, ok = _serial_to_datetime(sub)
+        slow = np.where(np.isnat(slow) & ok, serial, slow)
+        result[idx] = slow
     bad = present & np.isnat(result)
     return pa.array(result, type=pa.timestamp("s")), bad
 

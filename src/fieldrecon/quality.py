@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,9 +31,15 @@ class Problem:
 
 
 _context = None
+_context_lock = threading.Lock()
 
 
-def _gx_context():
+def gx_context():
+    with _context_lock:
+        return _context or _make_context()
+
+
+def _make_context():
     global _context
     if _context is None:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -79,7 +86,7 @@ def validate(source: Source, frame: pd.DataFrame, present: set[str], file_label:
     """Run the suite on one file's typed frame; return one Problem per failed expectation."""
     import great_expectations as gx
 
-    ctx = _gx_context()
+    ctx = gx_context()
     suite, meta = build_suite(source, present)
     ds = ctx.data_sources.get("extracts")
     asset_name = f"{file_label}"

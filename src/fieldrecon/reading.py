@@ -86,24 +86,31 @@ def _find_header(rows: list[list], source: Source, file_name: str) -> int:
     raise RejectedFile(f"文件 {file_name} 找不到表头行：前 {HEADER_SCAN_ROWS} 行中没有必填列 {'、'.join(sorted(required))}")
 
 
-def _decode(data: bytes, file_name: str) -> str:
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise RejectedFile(f"文件 {file_name} 无法识别编码（应为 UTF-8 或 GBK/GB18030）")
+def _utf8_body(data: bytes, file_name: str) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes (BOM dropped; GB18030/GBK transcoded) and its decoded head."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        data.decode("utf-8")
+        return data, data[: 1 << 16].decode("utf-8", errors="ignore")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError as e:
+        raise RejectedFile(f"文件 {file_name} 无法识别编码（应为 UTF-8 或 GBK/GB18030）") from e
+    return text.encode("utf-8"), text[: 1 << 16]
 
 
 def read_csv(path: Path, source: Source, file_name: str) -> RawTable:
-    text = _decode(path.read_bytes(), file_name)
-    head_lines = text.splitlines()[:HEADER_SCAN_ROWS]
+    body, head = _utf8_body(path.read_bytes(), file_name)
+    head_lines = head.splitlines()[:HEADER_SCAN_ROWS]
     head_rows = list(csv.reader(head_lines))
     h = _find_header(head_rows, source, file_name)
     # drop the lines above the header ourselves (csv.reader gave one row per physical line there)
     body_start = 0
     for _ in range(h):
-        body_start = text.index("\n", body_start) + 1
+        body_start = body.index(b"\n", body_start) + 1
     malformed: list[tuple[int, str]] = []
 
     def on_invalid(row):
@@ -112,10 +119,14 @@ def read_csv(path: Path, source: Source, file_name: str) -> RawTable:
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text[body_start:].encode("utf-8")),
+            io.BytesIO(memoryview(body)[body_start:]),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(strings_can_be_null=False, quoted_strings_can_be_null=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(len(head_rows[h]))},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
     except pa.ArrowInvalid as e:
         raise RejectedFile(f"文件 {file_name} 无法读取：{e}") from e

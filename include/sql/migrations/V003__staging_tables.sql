@@ -28,10 +28,9 @@ create table if not exists staging.netcare_workorders_rows (
     auth_end_at timestamp,
     close_requested_at timestamp,
     closed_at timestamp,
-    po_no text,
-    primary key (file_id, row_no)
+    po_no text
 );
-create index if not exists netcare_workorders_rows_key on staging.netcare_workorders_rows (ticket_no, extract_date desc, row_no desc);
+create index if not exists netcare_workorders_rows_file on staging.netcare_workorders_rows using brin (file_id);
 
 create table if not exists staging.netcare_punches_rows (
     file_id bigint not null,
@@ -46,10 +45,9 @@ create table if not exists staging.netcare_punches_rows (
     lng numeric,
     lat numeric,
     punch_address text,
-    method text,
-    primary key (file_id, row_no)
+    method text
 );
-create index if not exists netcare_punches_rows_key on staging.netcare_punches_rows (punch_id, extract_date desc, row_no desc);
+create index if not exists netcare_punches_rows_file on staging.netcare_punches_rows using brin (file_id);
 
 create table if not exists staging.timesheet_entries_rows (
     file_id bigint not null,
@@ -66,10 +64,9 @@ create table if not exists staging.timesheet_entries_rows (
     work_kind text,
     work_note text,
     approval text,
-    filed_at timestamp,
-    primary key (file_id, row_no)
+    filed_at timestamp
 );
-create index if not exists timesheet_entries_rows_key on staging.timesheet_entries_rows (entry_id, extract_date desc, row_no desc);
+create index if not exists timesheet_entries_rows_file on staging.timesheet_entries_rows using brin (file_id);
 
 create table if not exists staging.timesheet_engineers_rows (
     file_id bigint not null,
@@ -81,10 +78,9 @@ create table if not exists staging.timesheet_engineers_rows (
     product_line text,
     skill_level text,
     phone text,
-    employment text,
-    primary key (file_id, row_no)
+    employment text
 );
-create index if not exists timesheet_engineers_rows_key on staging.timesheet_engineers_rows (engineer_id, extract_date desc, row_no desc);
+create index if not exists timesheet_engineers_rows_file on staging.timesheet_engineers_rows using brin (file_id);
 
 create table if not exists staging.isc_po_lines_rows (
     file_id bigint not null,
@@ -106,10 +102,9 @@ create table if not exists staging.isc_po_lines_rows (
     service_end date,
     issued_on date,
     po_status text,
-    ticket_refs text,
-    primary key (file_id, row_no)
+    ticket_refs text
 );
-create index if not exists isc_po_lines_rows_key on staging.isc_po_lines_rows (po_no, po_line_no, extract_date desc, row_no desc);
+create index if not exists isc_po_lines_rows_file on staging.isc_po_lines_rows using brin (file_id);
 
 create table if not exists staging.isc_acceptances_rows (
     file_id bigint not null,
@@ -126,10 +121,9 @@ create table if not exists staging.isc_acceptances_rows (
     approval text,
     decided_on date,
     reject_reason text,
-    remark text,
-    primary key (file_id, row_no)
+    remark text
 );
-create index if not exists isc_acceptances_rows_key on staging.isc_acceptances_rows (acceptance_no, extract_date desc, row_no desc);
+create index if not exists isc_acceptances_rows_file on staging.isc_acceptances_rows using brin (file_id);
 
 create table if not exists staging.netcare_rfcs_rows (
     file_id bigint not null,
@@ -149,10 +143,9 @@ create table if not exists staging.netcare_rfcs_rows (
     plan_approved_at timestamp,
     extension text,
     extension_decided_at timestamp,
-    retro_submitted_at timestamp,
-    primary key (file_id, row_no)
+    retro_submitted_at timestamp
 );
-create index if not exists netcare_rfcs_rows_key on staging.netcare_rfcs_rows (rfc_no, extract_date desc, row_no desc);
+create index if not exists netcare_rfcs_rows_file on staging.netcare_rfcs_rows using brin (file_id);
 
 create table if not exists staging.netcare_rfc_tasks_rows (
     file_id bigint not null,
@@ -168,10 +161,9 @@ create table if not exists staging.netcare_rfc_tasks_rows (
     started_at timestamp,
     verified_at timestamp,
     completed_at timestamp,
-    guarantor_completed_at timestamp,
-    primary key (file_id, row_no)
+    guarantor_completed_at timestamp
 );
-create index if not exists netcare_rfc_tasks_rows_key on staging.netcare_rfc_tasks_rows (task_no, extract_date desc, row_no desc);
+create index if not exists netcare_rfc_tasks_rows_file on staging.netcare_rfc_tasks_rows using brin (file_id);
 
 create table if not exists staging.netcare_resident_attendance_rows (
     file_id bigint not null,
@@ -188,10 +180,9 @@ create table if not exists staging.netcare_resident_attendance_rows (
     leave_type text,
     leave_approval text,
     exception_flow text,
-    exception_decided_at timestamp,
-    primary key (file_id, row_no)
+    exception_decided_at timestamp
 );
-create index if not exists netcare_resident_attendance_rows_key on staging.netcare_resident_attendance_rows (ticket_no, engineer_id, work_date, extract_date desc, row_no desc);
+create index if not exists netcare_resident_attendance_rows_file on staging.netcare_resident_attendance_rows using brin (file_id);
 
 create table if not exists staging.netcare_attachments_rows (
     file_id bigint not null,
@@ -201,7 +192,6 @@ create table if not exists staging.netcare_attachments_rows (
     kind text,
     file_name text,
     uploaded_at timestamp,
-    uploaded_by text,
-    primary key (file_id, row_no)
+    uploaded_by text
 );
-create index if not exists netcare_attachments_rows_key on staging.netcare_attachments_rows (ticket_no, kind, file_name, extract_date desc, row_no desc);
+create index if not exists netcare_attachments_rows_file on staging.netcare_attachments_rows using brin (file_id);

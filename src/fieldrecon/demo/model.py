@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar as _cal
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from functools import cache
 
 try:  # the venv ships chinesecalendar; fall back to Mon-Fri without it
     import chinese_calendar as _cc
@@ -29,7 +29,7 @@ CENT = Decimal("0.01")
 # --------------------------------------------------------------------------- calendar
 
 
-@lru_cache(maxsize=None)
+@cache
 def is_workday(d: date) -> bool:
     """Working day under the State Council schedule (调休 included); Mon-Fri beyond known years."""
     if _cc is not None:

@@ -14,8 +14,6 @@ from decimal import Decimal
 from .contract import REQUIRED_ATTACHMENTS
 from .model import (
     DAY,
-    HOUR,
-    MINUTE,
     RFC,
     Acceptance,
     Attachment,
@@ -139,6 +137,14 @@ class World:
         self.maint_po: dict[tuple[str, str, int], str] = {}
         self.residencies: list[Ticket] = []
         self._po_seq: dict[date, int] = defaultdict(int)
+        # extract schedule: one file per source every CADENCE days, each a window of WINDOW days,
+        # the last dated end_date; the first holds everything up to its date (initial load)
+        self.window_days = 10
+        self.cadence_days = 7
+        dates = [end_date]
+        while dates[-1] - timedelta(days=self.cadence_days) >= self.start + timedelta(days=3):
+            dates.append(dates[-1] - timedelta(days=self.cadence_days))
+        self.extract_dates: list[date] = sorted(dates)
         self._seq = 0
 
     # ------------------------------------------------------------------ helpers
