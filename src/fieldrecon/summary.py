@@ -126,6 +126,27 @@ def write_quarantine_workbook(path: Path, files: list[dict], rows, ctx) -> None:
     save_workbook(wb, path)
 
 
+def late_files(conn: sa.Connection, file_ids: list[int], business_date: dt.date) -> dict | None:
+    """Files loaded by this run but dated before its business date (re-deliveries, late extracts):
+    every earlier date from the oldest such extract date on would now see other data."""
+    if not file_ids:
+        return None
+    rows = conn.execute(sa.text(
+        "select file_name, extract_date from ops.files where file_id = any(:ids) and extract_date < :d order by extract_date, file_name"
+    ), {"ids": file_ids, "d": business_date}).all()
+    if not rows:
+        return None
+    first, last = rows[0].extract_date, business_date - dt.timedelta(days=1)
+    return {
+        "files": [{"file_name": r.file_name, "extract_date": r.extract_date.isoformat()} for r in rows],
+        "affected_business_dates": {"from": first.isoformat(), "to": last.isoformat()},
+        "backfill_command": (
+            f"airflow backfill create --dag-id fieldrecon_nightly --from-date {first.isoformat()} "
+            f"--to-date {last.isoformat()} --reprocess-behavior completed"
+        ),
+    }
+
+
 def finish(engine: sa.Engine, ctx) -> dict:
     """Close the run log row and write run_summary.json from everything the steps recorded."""
     with engine.begin() as conn:
@@ -135,6 +156,7 @@ def finish(engine: sa.Engine, ctx) -> dict:
             {"d": ctx.date}).all())
         pulled = summary.get("pull", {})
         loads = [f for k, v in summary.items() if k.startswith("load_") for f in v.get("files", [])]
+        corrections = late_files(conn, [f["file_id"] for f in loads if f.get("status") in ("loaded", "rejected")], ctx.date)
         out = {
             "business_date": ctx.business_date,
             "as_of": ctx.as_of,
@@ -155,6 +177,7 @@ def finish(engine: sa.Engine, ctx) -> dict:
             "repeated_files": pulled.get("repeat", []),
             **{k: summary.get("quality", {}).get(k) for k in
                ("files_visible", "rows", "quarantine_by_reason", "sources", "stale_outputs", "per_file")},
+            "corrections": corrections,
             "findings_by_rule": findings,
             "findings_total": sum(findings.values()),
             "durations_seconds": {k: v.get("seconds") for k, v in summary.items() if isinstance(v, dict) and "seconds" in v},

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+import zipfile
 from pathlib import Path
 
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -36,6 +38,23 @@ def _display_width(value) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
+def deterministic_zip(data: bytes) -> bytes:
+    """Same content, same bytes: fixed zip entry times and document timestamps (openpyxl stamps
+    the save time), so a rerun or a backfill of a date reproduces its workbooks byte for byte."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>2026-01-01T00:00:00Z\g<3>", body)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, body)
+    return out.getvalue()
+
+
 def save_workbook(wb, path: Path) -> None:
     from .summary import write_atomic
 
@@ -44,4 +63,4 @@ def save_workbook(wb, path: Path) -> None:
     wb.properties.creator = "fieldrecon"
     buf = io.BytesIO()
     wb.save(buf)
-    write_atomic(path, buf.getvalue())
+    write_atomic(path, deterministic_zip(buf.getvalue()))

@@ -102,10 +102,9 @@ class Writer:
         csv_keys = []
         for source in C.SOURCES:
             if source in HEAVY:
-                # openpyxl is slow: the high-volume sources get one xlsx file each (not the initial load)
+                # openpyxl is slow: the high-volume sources get one xlsx file each, the smallest
+                # extract after the initial load (chosen in write_all)
                 choice = ["csv"] * len(self.dates)
-                if self.formats == "mixed":
-                    choice[prng.randrange(1, len(choice)) if len(choice) > 1 else 0] = "xlsx"
             else:
                 choice = ["xlsx" if (self.formats == "mixed" and prng.random() < 0.5) else "csv" for _ in self.dates]
                 if self.formats == "mixed" and len(self.dates) >= 2 and len(set(choice)) == 1:
@@ -422,10 +421,15 @@ class Writer:
         self.landing.mkdir(parents=True, exist_ok=True)
         end = self.dates[-1]
         for source in C.SOURCES:
+            all_rows = {d: self.rows(source, d) for d in self.dates}
+            if source in HEAVY and self.formats == "mixed":
+                later = self.dates[1:-1] or self.dates
+                small = min(later, key=lambda d: len(all_rows[d]))
+                self.ext[(source, small)] = "xlsx"
             for d in self.dates:
                 ext = self.ext[(source, d)]
-                enc = self.enc.get((source, d))
-                rows = self.rows(source, d)
+                enc = self.enc.get((source, d), "utf-8") if ext == "csv" else None
+                rows = all_rows[d]
                 name = self._name(source, d, ext)
                 kw = dict(bad=self.bad.get((source, d)), dups=self.dups.get((source, d), 0),
                           second_sheet=(source, d) == self.second_sheet,
