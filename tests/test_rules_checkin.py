@@ -489,3 +489,18 @@ def test_clerks_sheet_lists_open_findings(engine):
     assert rows[0]["证据"] == "dispatched=1; kind=more; punched=2"
     assert all(r["是否新增"] == "是" for r in rows)
     assert not any("13800000000" in str(v) for r in rows for v in r.values())
+
+
+def test_leave_at_the_instant_of_an_arrival_ends_no_visit(engine):
+    found = run(
+        engine,
+        [wo("T1")],
+        [punch("T1", "E1", "到达", at(D1, "09:00")), punch("T1", "E1", "离场", at(D1, "11:00")),
+         punch("T1", "E1", "离场", at(D1, "13:00")), punch("T1", "E1", "到达", at(D1, "13:00")),  # same instant
+         punch("T1", "E1", "离场", at(D1, "14:00"))],
+        [entry("T1", "E1", D1)],
+    )
+    # 09:00–11:00 and 13:00–14:00 are visits; the 13:00 leave is later than 11:00's visit's end but
+    # not before the 13:00 arrival: an orphan leave
+    assert found == {("PD-07", "T1", "E1", D1)}
+    assert one(engine, "PD-07", ("T1", "E1", D1))["details"]["kinds"] == ["orphan_leave"]

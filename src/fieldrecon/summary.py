@@ -141,8 +141,8 @@ def late_files(conn: sa.Connection, file_ids: list[int], business_date: dt.date)
         "files": [{"file_name": r.file_name, "extract_date": r.extract_date.isoformat()} for r in rows],
         "affected_business_dates": {"from": first.isoformat(), "to": last.isoformat()},
         "backfill_command": (
-            f"airflow backfill create --dag-id fieldrecon_nightly --from-date {first.isoformat()} "
-            f"--to-date {last.isoformat()} --reprocess-behavior completed"
+            f"airflow backfill create --dag-id fieldrecon_nightly --from-date {first.isoformat()}T02:00:00+08:00 "
+            f"--to-date {last.isoformat()}T02:00:00+08:00 --reprocess-behavior completed"
         ),
     }
 

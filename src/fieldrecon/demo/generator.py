@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import contract
 from .inject import Injector
-from .model import DAY, calendar_knows
+from .model import DAY, calendar_knows, month_end, nth_workday_after
 from .world import World
 from .writer import Writer
 
@@ -45,8 +45,10 @@ def generate(landing_dir: Path, *, seed: int = 7, engineers: int = 40, months: i
     files = writer.write_all()
     findings = inj.findings()
     as_of = datetime.combine(end_date + DAY, datetime.min.time())
-    unknown_years = sorted({y for y in range(world.start.year - 1, end_date.year + 2)
-                            if not calendar_knows(date(y, 6, 1))})
+    # the latest working-day deadline a rule can need for this business date: RA-06 for the
+    # business date's month (5th working day after its last day)
+    latest = nth_workday_after(month_end(end_date), 5)
+    unknown_years = [y for y in range(world.start.year, latest.year + 1) if not calendar_knows(date(y, 6, 1))]
     return {
         "generator": "fieldrecon.demo",
         "seed": seed,

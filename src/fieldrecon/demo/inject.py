@@ -107,25 +107,32 @@ class Injector:
 
     # ------------------------------------------------------------------ candidates
 
+    def _visible(self):
+        """Field tickets whose visits are all on or before the business date (computed once)."""
+        if not hasattr(self, "_vis_cache"):
+            vis = []
+            for t in self.w.tickets:
+                if t.type not in FIELD_TYPES or t.cancelled is not None or not t.visits:
+                    continue
+                days = [v.day for v in t.visits]
+                if max(days) > self.end:
+                    continue
+                vis.append((t, len(t.visits) == 1, days[0]))
+            self._vis_cache = vis
+        return self._vis_cache
+
     def visible_field_tickets(self, types=FIELD_TYPES):
-        out = []
-        for t in self.w.tickets:
-            if t.type not in types or t.cancelled is not None or not t.visits or not self.free(t):
-                continue
-            if any(v.day > self.end for v in t.visits):
-                continue
-            out.append(t)
-        return out
+        return [t for t, _single, _d in self._visible() if t.type in types and self.free(t)]
 
     def single_visit_tickets(self, types=FIELD_TYPES, alone=False, need_auth=None):
         out = []
-        for t in self.visible_field_tickets(types):
-            if len(t.visits) != 1:
+        for t, single, day in self._visible():
+            if not single or t.type not in types or not self.free(t) or len(t.visits) != 1:
                 continue
             v = t.visits[0]
-            if (v.eng.eid, v.day) in self.used_engdays:
+            if (v.eng.eid, day) in self.used_engdays:
                 continue
-            if alone and len(self.w.visits_by_engday[(v.eng.eid, v.day)]) != 1:
+            if alone and len(self.w.visits_by_engday[(v.eng.eid, day)]) != 1:
                 continue
             if need_auth is True and t.auth_start is None:
                 continue
@@ -455,7 +462,7 @@ class Injector:
         return n
 
     def _ra_month_plan(self, eng, months_targets):
-        """Place anomalies (count per month); what a month can't hold moves to the next one."""
+        """Place anomalies (count per month); what a month can't hold moves to the next listed one."""
         carry = 0
         for month, target in months_targets:
             want = target + carry
@@ -478,7 +485,7 @@ class Injector:
         m1 = _prev_month(m)
         m2 = _prev_month(m1)
         # X: 4 + 4 + 5 anomalies over the last three months -> RA-05 (and RA-04 for the last month)
-        self._ra_month_plan(x, [(month_key(m2), 4), (month_key(m1), 4), (month_key(m), 5)])
+        self._ra_month_plan(x, [(month_key(m), 5), (month_key(m1), 4), (month_key(m2), 4)])
         self.note("RA-05", f"{x.eid}: 13 unexcused anomalies over {month_key(m2)}..{month_key(m)}")
         # Y: 5 anomalies in one month -> RA-04
         self._ra_month_plan(y, [(month_key(m1), 5), (month_key(m), 0)])
@@ -933,29 +940,55 @@ class Injector:
 
     # ------------------------------------------------------------------ PO-06
 
-    def decisions(self):
-        """(acceptance, state) decisions as the extracts show them: dated by the newest extract showing it."""
+    def _acc_decisions(self, a) -> dict:
+        """{state: decided_on} of one acceptance's decisions as the extracts show them."""
         w = self.w
+        dates = w.extract_dates
+        first = dates[0]
+        shown = set()
+        for c in a.changes():
+            cd = c.date()
+            if cd > self.end:
+                continue
+            for d in dates:
+                if (d == first and cd <= d) or (d - timedelta(days=w.window_days - 1) <= cd <= d):
+                    shown.add(d)
         out = {}
-        for d in w.extract_dates:
-            t = midnight(d + DAY)
-            lo = d - timedelta(days=w.window_days - 1) if d != w.extract_dates[0] else date.min
-            for a in w.acceptances:
-                if not any(lo <= c.date() <= d for c in a.changes()):
-                    continue
-                h = a.state_at(t)
-                if h and h[1] in ("已通过", "已驳回"):
-                    out[(id(a), h[1])] = (a, h[1], h[3])
-        return list(out.values())
+        for d in sorted(shown):
+            h = a.state_at(midnight(d + DAY))
+            if h and h[1] in ("已通过", "已驳回"):
+                out[h[1]] = h[3]
+        return out
+
+    def _decision_cache(self):
+        if not hasattr(self, "_dec"):
+            self._dec = {id(a): (a, self._acc_decisions(a)) for a in self.w.acceptances}
+            self._rates = defaultdict(lambda: [0, 0])
+            for a, decs in self._dec.values():
+                self._count(a, decs, 1)
+        return self._dec
+
+    def _count(self, a, decs, sign):
+        for st, day in decs.items():
+            k = (a.line.region, month_key(day))
+            self._rates[k][0] += sign
+            if st == "已驳回":
+                self._rates[k][1] += sign
+
+    def decisions(self):
+        """(acceptance, state, decided_on): dated by the newest extract that shows the pair."""
+        return [(a, st, day) for a, decs in self._decision_cache().values() for st, day in decs.items()]
 
     def rates(self):
-        dec = defaultdict(lambda: [0, 0])
-        for a, st, day in self.decisions():
-            k = (a.line.region, month_key(day))
-            dec[k][0] += 1
-            if st == "已驳回":
-                dec[k][1] += 1
-        return dec
+        self._decision_cache()
+        return self._rates
+
+    def _refresh(self, a):
+        a_old = self._dec[id(a)][1]
+        self._count(a, a_old, -1)
+        new = self._acc_decisions(a)
+        self._count(a, new, 1)
+        self._dec[id(a)] = (a, new)
 
     def _reject(self, a, then_approve: bool):
         w = self.w
@@ -992,9 +1025,11 @@ class Injector:
                 n, rej = self.rates()[(region, month)]
                 if n and rej / n > 0.03:
                     break
-                self._reject(pool.pop(), then_approve)
+                a = pool.pop()
+                self._reject(a, then_approve)
+                self._refresh(a)
             self.note("PO-06", f"{region} {month}: acceptances rejected"
                                f"{' (resubmitted and approved later)' if then_approve else ''}")
-        for (region, month), (n, rej) in sorted(self.rates().items()):
+        for (region, month), (n, rej) in sorted((k, tuple(v)) for k, v in self.rates().items()):
             if n and rej / n > 0.03:
                 self.expect("PO-06", region=region, month=month)

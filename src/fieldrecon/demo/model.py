@@ -282,7 +282,7 @@ class Visit:
 
     def punch_row(self, p):
         addr = self.eng.home_addr if p[0] == "出发" else self.ticket.address
-        return {"打卡记录ID": p[5], "工单号": self.ticket.no, "工号": self.eng.eid, "姓名": self.eng.name,
+        return {"打卡记录ID": f"PK{p[1]:%Y%m%d}{p[5]:07d}", "工单号": self.ticket.no, "工号": self.eng.eid, "姓名": self.eng.name,
                 "打卡类型": p[0], "打卡时间": p[1], "经度": p[2], "纬度": p[3], "打卡地址": addr,
                 "打卡方式": p[4]}
 

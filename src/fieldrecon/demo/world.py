@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import random
+from operator import itemgetter
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -988,12 +989,17 @@ class World:
                 ps = [p[1] for v in t.visits for p in v.punches]
                 t.started = min(ps) if ps else None
         # punch IDs in time order
-        allp = [(p[1], v.ticket.seq, v.eng.eid, i, p) for v in self.visits for i, p in enumerate(v.punches)]
-        allp.sort(key=lambda x: x[:4])
-        per_day: dict[date, int] = defaultdict(int)
-        for dt, _s, _e, _i, p in allp:
-            per_day[dt.date()] += 1
-            p[5] = f"PK{dt:%Y%m%d}{per_day[dt.date()]:07d}"
+        allp = [p for v in self.visits for p in v.punches]
+        allp.sort(key=itemgetter(1))  # stable: ties keep visit order
+        day = None
+        n = 0
+        for p in allp:
+            d = p[1].date()
+            if d != day:
+                day, n = d, 0
+            n += 1
+            p[5] = n  # the ID is PK<yyyymmdd><n:07d>, rendered when written
+        del allp
         # timesheet entry IDs in filing order, PO号 once known
         self.entries.sort(key=lambda e: (e.filed, e.seq))
         per_day = defaultdict(int)

@@ -17,7 +17,7 @@ with params as (
         cast(:ch08_retro_working_days as integer) as ch08_days
 ),
 
-ra06_uses as (
+ra06_uses as materialized (
     select distinct
         cast('RA-06' as text) as used_by,
         s.month_end as from_day,
@@ -42,7 +42,7 @@ failure_days as (
       and coalesce(f.last_failed_at, r.planned_end_at) is not null
 ),
 
-ch08_uses as (
+ch08_uses as materialized (
     select
         cast('CH-08' as text) as used_by,
         d.failure_day as from_day,

@@ -40,7 +40,7 @@ failure_days as (
     where f.failure_day is not null
 ),
 
-deadline_days as (
+deadline_days as materialized (
     select d.failure_day, ops.working_days_after(d.failure_day, p.working_days) as deadline_day
     from failure_days as d
     cross join params as p

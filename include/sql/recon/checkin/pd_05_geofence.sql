@@ -10,7 +10,9 @@
 with params as (
     select
         cast(:pd05_max_distance_km as double precision) as max_km,
-        cast(:earth_radius_km as double precision) as radius_km
+        cast(:earth_radius_km as double precision) as radius_km,
+        degrees(0.999 * cast(:pd05_max_distance_km as double precision) / cast(:earth_radius_km as double precision))
+            as bound_deg
 ),
 
 sites as (
@@ -26,7 +28,11 @@ sites as (
       and w.site_lat is not null
 ),
 
-measured as (
+-- Speed only, not a rule: the great-circle distance is at most R·(|Δφ| + |Δλ|) (a path along
+-- the meridian, then along a parallel, which is no longer than R·|Δλ|), so a punch whose bound
+-- is within 99.9 % of the limit passes for sure and skips the trigonometry; every other punch
+-- gets the exact haversine below.
+candidates as (
     select
         p.punch_id,
         p.ticket_no,
@@ -34,25 +40,41 @@ measured as (
         p.punch_type,
         p.punched_at,
         s.region,
-        case
-            when p.lng is not null and p.lat is not null then
-                2 * pr.radius_km * asin(least(1.0, sqrt(
-                    power(sin(radians(cast(p.lat as double precision) - s.site_lat) / 2), 2)
-                    + cos(radians(s.site_lat)) * cos(radians(cast(p.lat as double precision)))
-                    * power(sin(radians(cast(p.lng as double precision) - s.site_lng) / 2), 2)
-                )))
-        end as distance_km
+        cast(p.lng as double precision) as lng,
+        cast(p.lat as double precision) as lat,
+        s.site_lng,
+        s.site_lat
     from netcare_punches as p
     inner join sites as s on s.ticket_no = p.ticket_no
     cross join params as pr
     where p.punch_type <> '出发'
+      and (
+          p.lng is null
+          or p.lat is null
+          or abs(cast(p.lat as double precision) - s.site_lat) + abs(cast(p.lng as double precision) - s.site_lng)
+          > pr.bound_deg
+      )
+),
+
+measured as (
+    select
+        c.*,
+        case
+            when c.lng is not null and c.lat is not null then
+                2 * pr.radius_km * asin(least(1.0, sqrt(
+                    power(sin(radians(c.lat - c.site_lat) / 2), 2)
+                    + cos(radians(c.site_lat)) * cos(radians(c.lat)) * power(sin(radians(c.lng - c.site_lng) / 2), 2)
+                )))
+        end as distance_km
+    from candidates as c
+    cross join params as pr
 ),
 
 bad as (
     select m.*
     from measured as m
     cross join params as pr
-    where m.distance_km is null or m.distance_km > pr.max_km
+    where coalesce(m.distance_km > pr.max_km, true)
 ),
 
 grouped as (

@@ -18,17 +18,17 @@ with tickets as (
     where w.ticket_type not in ('驻场', 'POC')
 ),
 
-entries as (
+on_site_entries as (
     select
         e.entry_id,
         e.ticket_no,
         e.engineer_id,
         e.work_date,
         e.hours,
-        e.work_kind,
         e.approval
     from timesheet_entries as e
     inner join tickets as t on t.ticket_no = e.ticket_no
+    where e.work_kind = '现场'
 ),
 
 punched_not_filed as (
@@ -41,7 +41,7 @@ punched_not_filed as (
     from punched_person_days as d
     where not exists (
         select 1
-        from entries as e
+        from timesheet_entries as e
         where e.ticket_no = d.ticket_no
           and e.engineer_id = d.engineer_id
           and e.work_date = d.day
@@ -63,15 +63,14 @@ filed_not_punched as (
                 order by e.entry_id
             )
         ) as details
-    from entries as e
-    where e.work_kind = '现场'
-      and not exists (
-          select 1
-          from punched_person_days as d
-          where d.ticket_no = e.ticket_no
-            and d.engineer_id = e.engineer_id
-            and d.day = e.work_date
-      )
+    from on_site_entries as e
+    where not exists (
+        select 1
+        from punched_person_days as d
+        where d.ticket_no = e.ticket_no
+          and d.engineer_id = e.engineer_id
+          and d.day = e.work_date
+    )
     group by e.ticket_no, e.engineer_id, e.work_date
 ),
 

@@ -34,41 +34,46 @@ events as (
         w_after as (w rows between 1 following and unbounded following)
 ),
 
-closers as (
+visits as (
+    -- one group per arrival: the arrival itself and the leaves/completes sorted after it up to
+    -- the next arrival; "valid" ones lie strictly before that next arrival. The first valid
+    -- leave (ties: smallest punch_id) ends the visit, failing that the last valid complete.
     select
         e.engineer_id,
         e.ticket_no,
         e.arrival_ord,
-        min(e.punched_at) filter (where e.punch_type = '离场') as leave_at,
-        (array_agg(e.punch_id order by e.punched_at, e.punch_id) filter (where e.punch_type = '离场'))[1] as leave_id,
-        max(e.punched_at) filter (where e.punch_type = '完成') as complete_at,
-        (array_agg(e.punch_id order by e.punched_at desc, e.punch_id desc) filter (where e.punch_type = '完成'))[1]
-            as complete_id
-    from events as e
-    where e.punch_type <> '到达'
-      and e.arrival_ord > 0
-      and (e.next_arrival_at is null or e.punched_at < e.next_arrival_at)
+        min(e.punch_id) filter (where e.punch_type = '到达') as arrival_id,
+        min(e.punched_at) filter (where e.punch_type = '到达') as arrived_at,
+        min(e.punched_at) filter (where e.punch_type = '离场' and e.is_valid) as leave_at,
+        substr(min(e.end_key) filter (where e.punch_type = '离场' and e.is_valid), 21) as leave_id,
+        max(e.punched_at) filter (where e.punch_type = '完成' and e.is_valid) as complete_at,
+        substr(max(e.end_key) filter (where e.punch_type = '完成' and e.is_valid), 21) as complete_id
+    from (
+        select
+            ev.*,
+            (ev.next_arrival_at is null or ev.punched_at < ev.next_arrival_at) as is_valid,
+            case when ev.punch_type <> '到达' then
+                to_char(ev.punched_at, 'YYYYMMDDHH24MISSUS') || (ev.punch_id collate "C")
+            end as end_key
+        from events as ev
+        where ev.arrival_ord > 0
+    ) as e
     group by e.engineer_id, e.ticket_no, e.arrival_ord
 ),
 
 final as (
     select
-        a.engineer_id,
-        a.ticket_no,
-        a.arrival_ord,
-        a.punch_id as arrival_id,
-        a.punched_at as arrived_at,
-        cast(a.punched_at as date) as arrival_day,
-        coalesce(c.leave_id, c.complete_id) as end_id,
-        case when c.leave_id is not null then '离场' when c.complete_id is not null then '完成' end as end_type,
-        case when c.leave_id is not null then c.leave_at else c.complete_at end as ended_at,
-        cast(case when c.leave_id is not null then c.leave_at else c.complete_at end as date) as end_day
-    from events as a
-    left join closers as c
-        on c.engineer_id = a.engineer_id
-        and c.ticket_no = a.ticket_no
-        and c.arrival_ord = a.arrival_ord
-    where a.punch_type = '到达'
+        v.engineer_id,
+        v.ticket_no,
+        v.arrival_ord,
+        v.arrival_id,
+        v.arrived_at,
+        cast(v.arrived_at as date) as arrival_day,
+        coalesce(v.leave_id, v.complete_id) as end_id,
+        case when v.leave_id is not null then '离场' when v.complete_id is not null then '完成' end as end_type,
+        coalesce(v.leave_at, v.complete_at) as ended_at,
+        cast(coalesce(v.leave_at, v.complete_at) as date) as end_day
+    from visits as v
 )
 
 select * from final
