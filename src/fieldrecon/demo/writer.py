@@ -9,6 +9,7 @@ import zipfile
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -170,6 +171,15 @@ class Writer:
     def window(self, d: date) -> tuple[date, date]:
         lo = date.min if d == self.dates[0] else d - timedelta(days=self.w.window_days - 1)
         return lo, d
+
+    def count(self, source: str, d: date) -> int:
+        """About how many rows the extract of source dated d has (no rows built)."""
+        lo, hi = self.window(d)
+        idx = self._by_day(source)
+        if source == "netcare_punches":
+            return sum(1 for x, vs in idx.items() if lo <= x <= hi for v in vs for p in v.punches
+                       if p[1].date() == x)
+        return len({id(e) for x, es in idx.items() if lo <= x <= hi for e in es})
 
     def rows(self, source: str, d: date) -> list[dict]:
         lo, hi = self.window(d)
@@ -349,10 +359,12 @@ class Writer:
             header.insert(frng.randrange(len(header) + 1), extra)
         xlsx = ext == "xlsx"
         cells: list[list] = []
-        cols = [(h, self.formatter(kinds[h], frng, xlsx)[0]) for h in header if h != extra]
+        data_cols = [h for h in header if h != extra]
+        fs = [self.formatter(kinds[h], frng, xlsx)[0] for h in data_cols]
+        get = itemgetter(*data_cols)
         pos = header.index(extra) if extra else None
         for i, r in enumerate(rows):
-            c = [f(r[h]) for h, f in cols]
+            c = [f(v) for f, v in zip(fs, get(r))]
             if pos is not None:
                 c.insert(pos, EXTRA_COLUMNS[extra](d, i))
             cells.append(c)
@@ -421,15 +433,14 @@ class Writer:
         self.landing.mkdir(parents=True, exist_ok=True)
         end = self.dates[-1]
         for source in C.SOURCES:
-            all_rows = {d: self.rows(source, d) for d in self.dates}
             if source in HEAVY and self.formats == "mixed":
                 later = self.dates[1:-1] or self.dates
-                small = min(later, key=lambda d: len(all_rows[d]))
+                small = min(later, key=lambda d: self.count(source, d))
                 self.ext[(source, small)] = "xlsx"
             for d in self.dates:
                 ext = self.ext[(source, d)]
                 enc = self.enc.get((source, d), "utf-8") if ext == "csv" else None
-                rows = all_rows[d]
+                rows = self.rows(source, d)
                 name = self._name(source, d, ext)
                 kw = dict(bad=self.bad.get((source, d)), dups=self.dups.get((source, d), 0),
                           second_sheet=(source, d) == self.second_sheet,

@@ -127,6 +127,13 @@ amounts as (
     from rounded as r
 ),
 
+deadlines as (
+    -- PO-02's deadline, computed once per distinct last day (the calendar function is per call).
+    select e.cycle_end, ops.working_days_after(e.cycle_end, p.submit_days) as submit_deadline
+    from (select distinct a.cycle_end from amounts as a) as e
+    cross join params as p
+),
+
 acceptances as (
     -- 草稿 acceptances are ignored everywhere; an acceptance covers the cycles lying wholly
     -- inside its period.
@@ -181,9 +188,10 @@ final as (
         coalesce(v.accepted, '{}') as accepted_acceptances,
         coalesce(v.submitted, '{}') as submitted_acceptances,
         coalesce(v.rejected, '{}') as rejected_acceptances,
-        ops.working_days_after(c.cycle_end, p.submit_days) as submit_deadline
+        d.submit_deadline
     from amounts as c
     cross join params as p
+    inner join deadlines as d on d.cycle_end = c.cycle_end
     left join covered as v
         on v.po_no = c.po_no and v.po_line_no = c.po_line_no and v.cycle_start = c.cycle_start
 )
