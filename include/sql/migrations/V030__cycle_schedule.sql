@@ -85,7 +85,7 @@ open_findings as (
     where f.status = 'open'
 ),
 
-due_cycles as (
+due_cycles as materialized (
     select c.*
     from mart.cycle_schedule as c
     inner join lines as l on l.po_no = c.po_no and l.po_line_no = c.po_line_no
@@ -94,7 +94,7 @@ due_cycles as (
       and l.po_status <> '已取消'
 ),
 
-line_refs as (
+line_refs as materialized (
     select
         l.po_no,
         l.po_line_no,

@@ -166,7 +166,6 @@ class Injector:
     # ------------------------------------------------------------------ PD
 
     def pd01(self):
-        w = self.w
         cands = [t for t in self.visible_field_tickets(PERSON_DAY_TYPES)
                  if t.closed is not None and t.closed < self.T and t.reject_at is None]
         t = self.pick(cands)
@@ -182,7 +181,6 @@ class Injector:
             t.ppd = Decimal(len(t.visits) - 1)
             self.expect("PD-01", ticket=t, eng=t.eng)
             self.note("PD-01", f"{t.type} with {len(t.visits)} punched days, 派单人天 {t.ppd} (more)")
-        _ = w
 
     def pd02(self):
         w = self.w
@@ -825,7 +823,7 @@ class Injector:
         cyc = cycles(line.service_type, line.start, line.end)
         amts = cycle_amounts(line.amount, line.start, line.end, cyc)
         out = []
-        for (s, e), a in zip(cyc, amts):
+        for (s, e), a in zip(cyc, amts, strict=True):
             deadline_end = midnight(nth_workday_after(e, 5) + DAY)
             if deadline_end < self.T - timedelta(days=1):
                 out.append((s, e, a))

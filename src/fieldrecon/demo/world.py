@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import math
 import random
-from operator import itemgetter
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 
 from .contract import REQUIRED_ATTACHMENTS
 from .model import (
@@ -209,7 +209,7 @@ class World:
         used_names: set = set()
         created = midnight(self.start - timedelta(days=60))
         regions_list = []
-        for (name, *_), c in zip(REGIONS, counts):
+        for (name, *_), c in zip(REGIONS, counts, strict=True):
             regions_list += [name] * c
         # residents spread over regions: every k-th engineer
         step = n / n_res
@@ -247,7 +247,7 @@ class World:
         self.field_by_region = defaultdict(list)
         for e in self.field:
             self.field_by_region[e.region].append(e)
-        eng_per_region = {r[0]: c for r, c in zip(REGIONS, counts)}
+        eng_per_region = {r[0]: c for r, c in zip(REGIONS, counts, strict=True)}
         for name, city, lng, lat, _w, streets, customers in REGIONS:
             n_sites = 2 + max(1, eng_per_region[name] // 3)
             for cust in customers:
@@ -283,7 +283,7 @@ class World:
         years = [y for y in range(self.start.year - 2, self.end.year + 1)
                  if date(y, 8, 1) <= self.end and date(y + 1, 7, 31) >= self.start]
         for y in years:
-            for name, city, *_rest in REGIONS:
+            for name, *_rest in REGIONS:
                 customers = REGION_INFO[name][6]
                 issued = workday_on_or_after(date(y, 8, self.ri(3, 10)))
                 po = self.new_po_no(issued)
@@ -379,7 +379,6 @@ class World:
     def _file_entry(self, eng, day: date, ticket, hours: Decimal, kind: str, note: str, earliest: datetime,
                     project: str | None = None, allow_reject: bool = True) -> Entry:
         """File a timesheet entry at or after earliest, and walk it through approval."""
-        rng = self.rng
         if day >= self.end or self.chance(0.8):
             filed = max(earliest + timedelta(minutes=self.ri(20, 240)), at(day, 17 * 60 + self.ri(0, 40)))
             if filed.date() != day:
@@ -425,7 +424,6 @@ class World:
 
     def _build_residencies(self) -> None:
         rng = self.rng
-        span = (self.end - self.start).days
         for i, eng in enumerate(self.residents):
             if i < 3:
                 s0 = workday_on_or_after(self.start - timedelta(days=self.ri(40, 200)))
@@ -451,7 +449,6 @@ class World:
                 if is_workday(d) and d not in busy:
                     self._free_day(eng, d)
                 d += DAY
-        _ = span
 
     def _make_residency(self, eng: Engineer, s0: date, e0: date, busy: set) -> None:
         rng = self.rng
@@ -545,7 +542,7 @@ class World:
             if not is_workday(d):
                 d += DAY
                 continue
-            if self.chance(0.10):
+            if self.chance(0.07):
                 if d <= self.end:
                     self._free_day(eng, d)
                 d += DAY
@@ -563,7 +560,7 @@ class World:
             else:
                 n = 1
             days = next_workdays(d, n)
-            if n == 1 and self.chance(0.35):
+            if n == 1 and self.chance(0.45):
                 a1 = 8 * 60 + 20 + self.ri(0, 40)
                 l1 = a1 + self.ri(150, 200)
                 a2 = l1 + self.ri(75, 140)
@@ -848,7 +845,7 @@ class World:
         k = n_tasks if n_tasks is not None else rng.choice([1, 1, 2, 2, 3])
         cursor = rfc.planned_start + timedelta(minutes=self.ri(0, 20))
         tasks = []
-        for i in range(k):
+        for _ in range(k):
             impl = rng.choice(field)
             has_g = guarantor if guarantor is not None else self.chance(0.85)
             guar = rng.choice([e for e in field if e is not impl] or self.field) if has_g else None
@@ -912,12 +909,11 @@ class World:
 
     def build_acceptances(self) -> None:
         """One acceptance per ended monthly cycle of every 维保 / 驻场 line, one per per-ticket line."""
-        rng = self.rng
         for line in self.lines:
             if line.service_type in ("维保", "驻场"):
                 cyc = cycles(line.service_type, line.start, line.end)
                 amounts = cycle_amounts(line.amount, line.start, line.end, cyc)
-                for (s, e), amt in zip(cyc, amounts):
+                for (s, e), amt in zip(cyc, amounts, strict=True):
                     if e > self.end:
                         break
                     sub_day = nth_workday_after(e, self.ri(1, 3))
@@ -925,7 +921,6 @@ class World:
             elif line.tag == "ticket":
                 sub_day = nth_workday_after(line.issued, self.ri(4, 12))
                 self.add_acceptance(line, None, line.amount, sub_day, qty=line.qty)
-        _ = rng
 
     def remark_for(self, line: POLine, period) -> str:
         s, e = period

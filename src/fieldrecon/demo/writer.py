@@ -110,7 +110,7 @@ class Writer:
                 choice = ["xlsx" if (self.formats == "mixed" and prng.random() < 0.4) else "csv" for _ in self.dates]
                 if self.formats == "mixed" and len(self.dates) >= 2 and len(set(choice)) == 1:
                     choice[prng.randrange(len(choice))] = "csv" if choice[0] == "xlsx" else "xlsx"
-            for d, c in zip(self.dates, choice):
+            for d, c in zip(self.dates, choice, strict=True):
                 self.ext[(source, d)] = c
                 if c == "csv":
                     csv_keys.append((source, d))
@@ -364,7 +364,7 @@ class Writer:
         get = itemgetter(*data_cols)
         pos = header.index(extra) if extra else None
         for i, r in enumerate(rows):
-            c = [f(v) for f, v in zip(fs, get(r))]
+            c = [f(v) for f, v in zip(fs, get(r), strict=True)]
             if pos is not None:
                 c.insert(pos, EXTRA_COLUMNS[extra](d, i))
             cells.append(c)
@@ -415,8 +415,15 @@ class Writer:
 
     def _conflict(self, rows, cells, header, kinds, frng, xlsx):
         """Two rows with one key, different values: an earlier wrong version of a later row."""
+        # an on-site entry that is the only filing of a punched day: if the earlier (wrong) row won,
+        # PD-09 would report the day as punched, not filed
+        filings: dict[tuple, int] = defaultdict(int)
+        for e in self.w.entries:
+            if e.ticket is not None and e.state_at(self.T) != "已驳回":
+                filings[(e.eng.eid, e.ticket.no, e.day)] += 1
+        field = {t.no for t in self.w.tickets if t.type not in ("POC", "驻场")}
         cand = [i for i, r in enumerate(rows) if r["工作类型"] == "现场" and r["审批状态"] in ("已提交", "已审批")
-                and r["工单号"] and r["工单号"].startswith("WO")]
+                and r["工单号"] in field and filings[(r["工号"], r["工单号"], r["工作日期"])] == 1]
         if not cand:
             return 0, None
         i = cand[len(cand) // 2]
@@ -453,6 +460,8 @@ class Writer:
         self._specials()
         for f in self.files:
             f.setdefault("kind", "extract")
+            for k in ("extra_column", "title_row", "sheets", "encoding"):
+                f.setdefault(k, None)
         self.files.sort(key=lambda f: f["name"])
         return self.files
 
@@ -464,7 +473,8 @@ class Writer:
         w = self.w
         by_no = {a.no: a for a in w.acceptances}
         cand = [i for i, r in enumerate(first) if r["验收周期开始"] is not None and r["审批状态"] != "草稿"
-                and by_no[r["验收单号"]].line.service_type == "维保"]
+                and by_no[r["验收单号"]].line.service_type == "维保"
+                and f"{r['验收周期开始']:%Y-%m-%d}至{r['验收周期结束']:%Y-%m-%d}" in (r["备注"] or "")]
         fixed = None
         if cand:
             i = cand[0]

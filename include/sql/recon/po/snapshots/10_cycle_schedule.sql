@@ -127,7 +127,7 @@ amounts as (
     from rounded as r
 ),
 
-deadlines as (
+deadlines as materialized (
     -- PO-02's deadline, computed once per distinct last day (the calendar function is per call).
     select e.cycle_end, ops.working_days_after(e.cycle_end, p.submit_days) as submit_deadline
     from (select distinct a.cycle_end from amounts as a) as e
