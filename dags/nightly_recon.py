@@ -22,6 +22,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task, task_group
 
+from fieldrecon.alerts import notify_failure
 from fieldrecon.rules import FAMILIES
 from fieldrecon.sources import SOURCES
 
@@ -40,7 +41,13 @@ def _ctx(d: dict):
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=4,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=30),
+        "on_failure_callback": notify_failure,
+    },
     tags=["fieldrecon", "nightly"],
     doc_md=__doc__,
     params={},

@@ -58,14 +58,30 @@ def engine() -> sa.Engine:
     return warehouse.engine()
 
 
-def record(run_id: int, key: str, value) -> None:
+def record(run_id: int | None, key: str, value, rows_in: int | None = None, rows_out: int | None = None) -> None:
+    """Keep a step's outcome in the run summary and the per-step run log (ops.run_steps)."""
+    if run_id is None:
+        return
+    payload = json.dumps(value, default=str, ensure_ascii=False)
+    seconds = value.get("seconds") if isinstance(value, dict) else None
     with engine().begin() as conn:
         conn.execute(
             sa.text(
                 "update ops.runs set summary = jsonb_set(coalesce(summary, '{}'::jsonb), :path, cast(:v as jsonb)) "
                 "where run_id = :r"
             ),
-            {"path": [key], "v": json.dumps(value, default=str, ensure_ascii=False), "r": run_id},
+            {"path": [key], "v": payload, "r": run_id},
+        )
+        conn.execute(
+            sa.text(
+                "insert into ops.run_steps (run_id, step, business_date, as_of, started_at, finished_at, status, "
+                "rows_in, rows_out, details) select r.run_id, :step, r.business_date, r.as_of, "
+                "now() - make_interval(secs => coalesce(cast(:secs as double precision), 0)), now(), 'success', "
+                ":rin, :rout, cast(:v as jsonb) from ops.runs r where r.run_id = :r "
+                "on conflict (run_id, step) do update set finished_at = excluded.finished_at, status = excluded.status, "
+                "rows_in = excluded.rows_in, rows_out = excluded.rows_out, details = excluded.details"
+            ),
+            {"step": key, "secs": seconds, "rin": rows_in, "rout": rows_out, "v": payload, "r": run_id},
         )
 
 
@@ -109,14 +125,16 @@ def pull_extracts(ctx: RunContext) -> dict:
 def load_source(ctx: RunContext, source: str) -> list[dict]:
     t0 = time.monotonic()
     results = loader.load_source(engine(), source)
-    record(ctx.run_id, f"load_{source}", {"files": results, "seconds": round(time.monotonic() - t0, 2)})
+    record(ctx.run_id, f"load_{source}", {"files": results, "seconds": round(time.monotonic() - t0, 2)},
+           rows_in=sum(r.get("rows_read", 0) for r in results), rows_out=sum(r.get("rows_loaded", 0) for r in results))
     return results
 
 
 def run_rules(ctx: RunContext, family: str) -> dict[str, int]:
     t0 = time.monotonic()
     counts = rules.run_family(engine(), family, ctx.date, ctx.params)
-    record(ctx.run_id, f"rules_{family}", {"findings": counts, "seconds": round(time.monotonic() - t0, 2)})
+    record(ctx.run_id, f"rules_{family}", {"findings": counts, "seconds": round(time.monotonic() - t0, 2)},
+           rows_out=sum(counts.values()))
     return counts
 
 
