@@ -190,9 +190,9 @@ def write(conn: sa.Connection, file_id: int, extract_date, prep: Prepared) -> di
     raw_cols |= {c.name: prep.raw[c.name] for c in s.columns}
     if prep.extra_headers:
         # extra columns are kept as JSON; built per row only when a file has extra columns
-        extras = pd.DataFrame({h: prep.raw[h].to_pandas() for h in prep.extra_headers})
+        extras = pa.table({h: prep.raw[h] for h in prep.extra_headers}).to_pylist()
         raw_cols["extra_columns"] = pa.array(
-            [json.dumps({k: v for k, v in r.items() if v is not None}, ensure_ascii=False) for r in extras.to_dict("records")]
+            [json.dumps({k: v for k, v in r.items() if v is not None}, ensure_ascii=False) for r in extras]
         )
     _copy(conn, f"raw.{s.name}", list(raw_cols), pa.table(raw_cols))
 
