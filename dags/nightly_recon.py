@@ -9,7 +9,10 @@ midnight ending it; a manual run may name `business_date` in its conf, `{"busine
 3. `load.*` — one task per source: header detection, typing, GX row contracts, quarantine, row accounting;
 4. `quality_summary` — per-file counts, stale sources, `quarantine.xlsx`;
 5. `rules.*` — the rule families (check-in, attendance, changes, PO) into the findings snapshot of the date;
-6. `exports` — `findings.csv`, `exceptions.xlsx`, `acceptance_todo.csv` …; `finish` — `run_summary.json`.
+6. `resident_reports` — weekly/monthly 驻场 reports due per RA-08 (HTML, PDF, xlsx; versioned);
+7. `exports` — `findings.csv`, `exceptions.xlsx`, `acceptance_todo.csv` …;
+8. `acceptance_packs` — one versioned zip per acceptance to-do item (验收单 PDF/HTML, annex, manifest);
+   `finish` — `run_summary.json`.
 
 One backfilled date is one complete run of this DAG. Logic lives in the `fieldrecon` package; this
 file only wires tasks and does no database or connection work at parse time.
@@ -53,7 +56,7 @@ def _ctx(d: dict):
     params={},
 )
 def fieldrecon_nightly():
-    @task
+    @task(multiple_outputs=False)
     def prepare() -> dict:
         from fieldrecon import dates, pipeline
 
@@ -65,7 +68,7 @@ def fieldrecon_nightly():
         ctx = pipeline.make_context(business_date, conf.get("landing"), conf.get("output_root"), conf.get("params"))
         return pipeline.prepare(ctx, airflow_run_id=dag_run.run_id).to_dict()
 
-    @task
+    @task(multiple_outputs=False)
     def pull(ctx: dict) -> dict:
         from fieldrecon import pipeline
 
@@ -83,7 +86,7 @@ def fieldrecon_nightly():
 
             load_one(ctx)
 
-    @task
+    @task(multiple_outputs=False)
     def quality_summary(ctx: dict) -> dict:
         from fieldrecon import pipeline
 
@@ -93,7 +96,7 @@ def fieldrecon_nightly():
     def rule_families(ctx: dict):
         for family in FAMILIES:
 
-            @task(task_id=family)
+            @task(task_id=family, multiple_outputs=False)
             def run_family(ctx: dict, family: str = family) -> dict:
                 from fieldrecon import pipeline
 
@@ -101,13 +104,25 @@ def fieldrecon_nightly():
 
             run_family(ctx)
 
-    @task
+    @task(multiple_outputs=False)
+    def resident_reports(ctx: dict) -> dict:
+        from fieldrecon import pipeline
+
+        return pipeline.resident_reports(_ctx(ctx))
+
+    @task(multiple_outputs=False)
     def exports(ctx: dict) -> dict:
         from fieldrecon import pipeline
 
         return pipeline.exports(_ctx(ctx))
 
-    @task(outlets=[OUTPUTS])
+    @task(multiple_outputs=False)
+    def acceptance_packs(ctx: dict) -> dict:
+        from fieldrecon import pipeline
+
+        return pipeline.acceptance_packs(_ctx(ctx))
+
+    @task(outlets=[OUTPUTS], multiple_outputs=False)
     def finish(ctx: dict) -> dict:
         from fieldrecon import pipeline
 
@@ -119,8 +134,10 @@ def fieldrecon_nightly():
     loaded = load(ctx)
     quality = quality_summary(ctx)
     checked = rule_families(ctx)
+    reported = resident_reports(ctx)
     exported = exports(ctx)
-    pulled >> loaded >> quality >> checked >> exported >> finish(ctx)
+    packed = acceptance_packs(ctx)
+    pulled >> loaded >> quality >> checked >> reported >> exported >> packed >> finish(ctx)
 
 
 fieldrecon_nightly()

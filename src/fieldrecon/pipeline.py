@@ -151,6 +151,18 @@ def exports(ctx: RunContext) -> dict:
     return ex.write_all(engine(), ctx)
 
 
+def resident_reports(ctx: RunContext) -> dict:
+    from . import reports
+
+    return reports.build_all(engine(), ctx)  # records its own step
+
+
+def acceptance_packs(ctx: RunContext) -> dict:
+    from . import packs
+
+    return packs.build_all(engine(), ctx)  # records its own step
+
+
 def finish(ctx: RunContext) -> dict:
     from . import summary
 
@@ -167,5 +179,7 @@ def run_in_process(business_date: dt.date, landing: str | None = None, output_ro
     quality_summary(ctx)
     for family in families:
         run_rules(ctx, family)
+    resident_reports(ctx)
     exports(ctx)
+    acceptance_packs(ctx)
     return finish(ctx)

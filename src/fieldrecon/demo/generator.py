@@ -6,6 +6,28 @@ the exact set of findings the rulebook yields for business date ``end_date``.
 
 The base data is clean (no rule fires); then 1-3 violations of every rule code are injected
 (:mod:`fieldrecon.demo.inject`). Same arguments -> byte-identical files.
+
+Extract schedule: every source has one extract every 7 days ending at ``end_date``; each holds the
+rows created or changed in the last 10 days (the first one: everything up to its date), so keys repeat
+across files and later files carry later states.
+
+Manifest (JSON-serialisable)::
+
+    end_date, business_date, as_of, data_start, extract_dates, window_days, cadence_days, seed, ...
+    files: [{name, source, kind, rows, quarantined, duplicates, extract_date, format, encoding,
+             title_row, sheets, extra_column, ...}]
+        kind: extract | repeat | redelivery | unrecognised | rejected
+        rows: data rows below the header (title / blank rows not counted)
+        quarantined: injected bad rows; duplicates: extra copies of exact duplicate rows, so that
+        rows = loaded + quarantined + duplicates (a same-key pair counts as two loaded rows,
+        see same_key_conflicts / conflict_key). A repeat carries the counts of the file it copies
+        (repeat_of); a superseded first delivery names its re-delivery (superseded_by). Rejected
+        and unrecognised files load nothing (source is null for unrecognised ones).
+    expected_findings: [{rule_code, ticket_no, engineer_id, day, rfc_no, task_no, po_no, po_line_no,
+                         cycle_start, acceptance_no, month, region}]  (business date end_date)
+    expected_counts: findings per rule code; injections: what was injected, per rule code
+    calendar_unknown_years: years a working-day rule may need that chinesecalendar lacks
+        (then CAL-01 would also fire; it is not listed in expected_findings)
 """
 
 from __future__ import annotations

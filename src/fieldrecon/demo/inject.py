@@ -20,6 +20,7 @@ from .model import (
     at,
     cycle_amounts,
     cycles,
+    is_workday,
     midnight,
     month_key,
     nth_workday_after,
@@ -398,7 +399,8 @@ class Injector:
             self.expect("PD-09", ticket=t, eng=t.eng, day=e.day)
             self.note("PD-09", f"punched person-day on {t.no} without a timesheet entry (warning)")
         # filed, not punched: an on-site entry for a day without a visit on that ticket
-        cands = [t for t in self.visible_field_tickets() if t.visits[-1].day < self.end - timedelta(days=3)]
+        cands = [t for t in self.visible_field_tickets() if t.visits[-1].day < self.end - timedelta(days=3)
+                 and nth_workday_after(t.visits[-1].day, 1) <= self.end]
         t = self.pick(cands)
         if t:
             d = nth_workday_after(t.visits[-1].day, 1)
@@ -460,19 +462,25 @@ class Injector:
         return n
 
     def _ra_month_plan(self, eng, months_targets):
-        """Place anomalies (count per month); what a month can't hold moves to the next listed one."""
+        """Place anomalies (count per month); what a month can't hold moves to the next listed one,
+        and what is left at the end goes to any listed month with rows to spare."""
         carry = 0
         for month, target in months_targets:
-            want = target + carry
-            rows = self._ra_rows(eng, month)
-            self.rng.shuffle(rows)
-            got = 0
-            while rows and want - got >= 1:
-                row = rows.pop()
-                kind = "absent" if want - got >= 2 else "late"
-                got += self._anomaly(row, kind)
-                self.expect("RA-01", ticket=row.ticket, eng=eng, day=row.day)
-            carry = want - got
+            carry = self._ra_place(eng, month, target + carry)
+        for month, _target in months_targets:
+            if carry <= 0:
+                break
+            carry = self._ra_place(eng, month, carry)
+
+    def _ra_place(self, eng, month: str, want: int) -> int:
+        rows = self._ra_rows(eng, month)
+        self.rng.shuffle(rows)
+        got = 0
+        while rows and want - got >= 1:
+            row = rows.pop()
+            got += self._anomaly(row, "absent" if want - got >= 2 else "late")
+            self.expect("RA-01", ticket=row.ticket, eng=eng, day=row.day)
+        return want - got
 
     def ra(self):
         w = self.w
@@ -501,7 +509,7 @@ class Injector:
         if r:
             self._anomaly(r, "early")
             r.flow, r.flow_sub = "已驳回", at(r.day, 19 * 60)
-            r.flow_at = at(nth_workday_after(r.day, 1), 10 * 60)
+            r.flow_at = min(at(nth_workday_after(r.day, 1), 10 * 60), at(r.day + DAY, 10 * 60 + 30))
             self.expect("RA-01", ticket=r.ticket, eng=z, day=r.day)
             self.note("RA-01", f"{z.eid} left early on {r.day}, exception flow 已驳回")
         # RA-06 month: the latest whose deadline is well over by as_of
@@ -840,12 +848,18 @@ class Injector:
                 tot += a.amount
         return tot
 
+    def recent_workday(self, back: int) -> date:
+        """The latest working day on or before end - back days."""
+        d = self.end - timedelta(days=back)
+        while not is_workday(d):
+            d -= DAY
+        return d
+
     def po_acceptances(self):
         w = self.w
-        y = w.maint_year(self.end)
-        annual = [line for line in w.lines if line.tag == "annual" and line.start.year == y
-                  and id(line) not in self.used_lines]
-        resident = [line for line in w.lines if line.tag == "resident" and id(line) not in self.used_lines
+        visible = [line for line in w.lines if line.hist[0][0] < self.T and id(line) not in self.used_lines]
+        annual = sorted((line for line in visible if line.tag == "annual"), key=lambda x: -x.start.year)
+        resident = [line for line in visible if line.tag == "resident"
                     and line.ticket is not None and line.ticket.po_no == line.po_no]
         # PO-02 (a): the acceptance of an ended cycle is missing
         cands = [line for line in annual if self._ended_cycles(line)]
@@ -881,7 +895,7 @@ class Injector:
             if self._live_total(line) + amt > line.amount - Decimal("0.02"):
                 continue
             period = (cyc[0][0] + timedelta(days=4), cyc[1][0] + timedelta(days=3))
-            sub_day = nth_workday_after(self.end - timedelta(days=6), 1)
+            sub_day = self.recent_workday(5)
             acc = w.add_acceptance(line, period, amt, sub_day)
             acc.hist = [h for h in acc.hist if h[1] != "已通过"]
             acc.remark = f"验收周期:{period[0]:%Y-%m-%d}至{period[1]:%Y-%m-%d}"
@@ -895,7 +909,7 @@ class Injector:
         for line in resident:
             if self._live_total(line) + line.unit_price > line.amount - Decimal("0.02"):
                 continue
-            sub_day = nth_workday_after(self.end - timedelta(days=8), 1)
+            sub_day = self.recent_workday(7)
             acc = w.add_acceptance(line, None, line.unit_price, sub_day, qty=Decimal(1))
             acc.hist = [h for h in acc.hist if h[1] != "已通过"]
             acc.remark = "驻场服务费用验收"
@@ -926,7 +940,7 @@ class Injector:
                                               for a in line.acceptances)]
         line = self.pick(cands)
         if line:
-            sub_day = nth_workday_after(self.end - timedelta(days=5), 1)
+            sub_day = self.recent_workday(4)
             acc = w.add_acceptance(line, None, line.amount, sub_day, qty=line.qty)
             acc.hist = [h for h in acc.hist if h[1] != "已通过"]
             acc.remark = f"{line.service_type}服务验收（重复提交）"

@@ -855,6 +855,9 @@ class World:
             task.completed = task.verified + timedelta(minutes=self.ri(30, 60))
             if guar:
                 task.g_completed = task.completed + timedelta(minutes=self.ri(0, 90))
+                if task.completed < self.T <= task.g_completed:
+                    # finished before as_of: the guarantor too (else CH-06 'missing' at as_of)
+                    task.g_completed = max(task.completed, self.T - timedelta(minutes=1))
             cursor = task.completed + timedelta(minutes=self.ri(5, 30))
             tasks.append(task)
         end = tasks[-1].completed + timedelta(minutes=self.ri(10, 60))

@@ -107,7 +107,8 @@ class Writer:
                 # extract after the initial load (chosen in write_all)
                 choice = ["csv"] * len(self.dates)
             else:
-                choice = ["xlsx" if (self.formats == "mixed" and prng.random() < 0.4) else "csv" for _ in self.dates]
+                choice = ["xlsx" if (self.formats == "mixed" and prng.random() < 0.35 and i > 0) else "csv"
+                          for i, _ in enumerate(self.dates)]
                 if self.formats == "mixed" and len(self.dates) >= 2 and len(set(choice)) == 1:
                     choice[prng.randrange(len(choice))] = "csv" if choice[0] == "xlsx" else "xlsx"
             for d, c in zip(self.dates, choice, strict=True):
