@@ -107,7 +107,8 @@ def _explanation_sheet(wb: Workbook) -> None:
     ws = wb.create_sheet("规则说明")
     ws.append(["规则", "类别", "严重程度", "问题", "说明", "依据条款"])
     for code, r in sorted(rules.catalogue().items()):
-        ws.append([code, FAMILY_ZH.get(r.family, r.family), SEVERITY_ZH.get(r.severity, r.severity), r.title, r.explain, r.clause])
+        severity = " / ".join(SEVERITY_ZH.get(x.strip(), x.strip()) for x in r.severity.split("/"))
+        ws.append([code, FAMILY_ZH.get(r.family, r.family), severity, r.title, r.explain, r.clause])
     finish_sheet(ws)
 
 

@@ -80,9 +80,11 @@ acceptances as (
 ),
 
 open_findings as (
+    -- a finding a clerk marked as explained (recon.triage_marks, V040) no longer blocks an item
     select f.*
     from recon.findings_as_of(p_business_date) as f
     where f.status = 'open'
+      and not exists (select 1 from recon.triage_marks as k where k.finding_id = f.finding_id)
 ),
 
 due_cycles as materialized (
