@@ -8,8 +8,15 @@ not listed sees nothing). A clerk sees and downloads only their regions' packs a
 other path — another region's file, `../`, absolute or encoded paths — is 404 and is never opened.
 
 Routes: `GET /` (the page, Chinese), `GET /api/packs` (the same list as JSON), `GET /api/findings`,
-`GET /files/<path>` (a pack or a run file from the pack store), `POST /triage` and
+`GET /api/reports` (the resident reports, issue 7), `GET /files/<path>` (a pack or a run file from the
+pack store), `GET /reports/<path>` (a resident report file: HTML, PDF or Excel), `POST /triage` and
 `POST /triage/unmark` (mark a finding as explained, or take the mark back).
+
+Resident (驻场) weekly and monthly reports: the newest business date of `mart.resident_reports`, the
+user's regions only. A report file is served only when its exact relative path is one a report row of
+an allowed region names (`html_path`/`pdf_path`/`xlsx_path`), after the same syntactic checks as the
+pack files, and the resolved file stays inside `fieldrecon.reports.reports_dir()`; anything else is 404
+and never opened.
 """
 
 from __future__ import annotations
@@ -29,6 +36,9 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 URL_PREFIX = "/fieldrecon"
 ROUTE = "fieldrecon-downloads"
 STATUS_ZH = {"ready": "可提交", "blocked": "阻塞"}
+REPORT_STATUS_ZH = {"not due": "未到期", "generated": "已生成", "late": "逾期生成", "missing": "缺失"}
+REPORT_KIND_ZH = {"weekly": "周报", "monthly": "月报"}
+REPORT_FORMATS = (("pdf", "PDF"), ("html", "HTML"), ("xlsx", "Excel"))
 
 
 # ---------------------------------------------------------------- configuration
@@ -89,8 +99,15 @@ def get_store() -> Path:
     return packs_dir()
 
 
+def get_reports_dir() -> Path:
+    from fieldrecon.reports import reports_dir
+
+    return reports_dir()
+
+
 EngineDep = Annotated[object, Depends(get_engine)]
 StoreDep = Annotated[Path, Depends(get_store)]
+ReportsDirDep = Annotated[Path, Depends(get_reports_dir)]
 
 
 # ---------------------------------------------------------------- data
@@ -192,6 +209,39 @@ def findings_list(engine, regions, business_date: dt.date | None = None) -> tupl
     return d, out
 
 
+def report_list(engine, regions) -> tuple[dt.date | None, list[dict]]:
+    """The resident reports of the newest business date of `mart.resident_reports`, user's regions only."""
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        d = conn.execute(sa.text("select max(business_date) from mart.resident_reports")).scalar()
+        if d is None:
+            return None, []
+        rows = conn.execute(sa.text(
+            "select report_kind, ticket_no, engineer_id, engineer_name, region, customer_name, period_key, "
+            "period_start, period_end, due_date, status, first_generated_on, version, version_generated_on, "
+            "html_path, pdf_path, xlsx_path from mart.resident_reports where business_date = :d "
+            "order by region nulls first, period_end desc, report_kind desc, engineer_name, engineer_id, ticket_no"),
+            {"d": d}).mappings().all()
+    out = []
+    for r in rows:
+        if not allowed(regions, r["region"]):
+            continue
+        files = {ext: "reports/" + urllib.parse.quote(r[f"{ext}_path"])
+                 for ext, _ in REPORT_FORMATS if r[f"{ext}_path"]}
+        out.append({
+            "report_kind": r["report_kind"], "kind_zh": REPORT_KIND_ZH.get(r["report_kind"], r["report_kind"]),
+            "ticket_no": r["ticket_no"], "engineer_id": r["engineer_id"], "engineer_name": r["engineer_name"],
+            "region": r["region"], "customer_name": r["customer_name"],
+            "period_start": r["period_start"].isoformat(), "period_end": r["period_end"].isoformat(),
+            "due_date": r["due_date"].isoformat(), "status": r["status"],
+            "status_zh": REPORT_STATUS_ZH.get(r["status"], r["status"]), "version": r["version"],
+            "first_generated_on": r["first_generated_on"].isoformat() if r["first_generated_on"] else None,
+            "files": files,
+        })
+    return d, out
+
+
 # ---------------------------------------------------------------- paths
 
 
@@ -224,6 +274,39 @@ def resolve_download(store: Path, raw: str, regions) -> Path:
     return path
 
 
+def _safe_relative(raw: str) -> tuple[str, ...]:
+    """The parts of a plain relative path, or 404 (no `..`, `.`, empty part, absolute or drive path,
+    backslash, percent, NUL)."""
+    if not raw or "\x00" in raw or "\\" in raw or "%" in raw or raw.startswith("/") or re.match(r"^[A-Za-z]:", raw):
+        raise HTTPException(404)
+    parts = PurePosixPath(raw).parts
+    if any(p in ("..", ".", "") for p in parts) or len(parts) < 2:
+        raise HTTPException(404)
+    return parts
+
+
+def resolve_report(engine, root: Path, raw: str, regions) -> Path:
+    """The resident report file `raw` names (relative to the reports folder), or 404. Checked before the
+    file is touched: a plain relative path that a report row names exactly, whose region (newest
+    snapshot naming it) the user may see; then the resolved path must stay inside the folder and exist."""
+    import sqlalchemy as sa
+
+    parts = _safe_relative(raw)
+    if parts[0] not in ("weekly", "monthly") or PurePosixPath(raw).suffix not in (".pdf", ".html", ".xlsx"):
+        raise HTTPException(404)
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "select region from mart.resident_reports where :p in (html_path, pdf_path, xlsx_path) "
+            "order by business_date desc limit 1"), {"p": raw}).first()
+    if row is None or not allowed(regions, row[0]):
+        raise HTTPException(404)
+    base = root.resolve()
+    path = base.joinpath(*parts).resolve()
+    if not path.is_relative_to(base) or path == base or not path.is_file():
+        raise HTTPException(404)
+    return path
+
+
 # ---------------------------------------------------------------- page
 
 _CSS = """
@@ -236,7 +319,7 @@ table{border-collapse:collapse;width:100%;max-width:1400px} th,td{border:1px sol
 text-align:left;vertical-align:top} th{background:#f0f4f8;position:sticky;top:0}
 td.num{text-align:right;white-space:nowrap} .ready{color:#116329;font-weight:600} .blocked{color:#a40e26;font-weight:600}
 tr.new td{background:#fff8c5} .muted{color:#666;font-size:.85rem} .old td{color:#777}
-.wrap{overflow-x:auto}
+.wrap{overflow-x:auto} .report-late,.report-missing{color:#a40e26;font-weight:600} .report-generated{color:#116329}
 """
 
 
@@ -246,7 +329,8 @@ def _esc(v) -> str:
     return html.escape("" if v is None else str(v))
 
 
-def render_page(user: str, regions, packs_rows, files, findings_date, findings, filters) -> str:
+def render_page(user: str, regions, packs_rows, files, findings_date, findings, filters,
+                reports_date: dt.date | None = None, reports: list[dict] | None = None) -> str:
     region_choices = sorted({p["region"] or "" for p in packs_rows} | ({*regions} if regions else set()))
     opts = "".join(f'<option value="{_esc(r)}"{" selected" if filters.get("region") == r else ""}>{_esc(r)}</option>'
                    for r in region_choices)
@@ -284,10 +368,28 @@ def render_page(user: str, regions, packs_rows, files, findings_date, findings, 
         finding_rows.append(
             f'<tr class="{"new" if f["is_new"] else ""}"><td>{_esc(f["rule_code"])}</td><td>{_esc(f["region"])}</td>'
             f'<td>{_esc(subject)}</td><td>{"新增" if f["is_new"] else ""}</td><td>{mark}</td></tr>')
-    body = _page_body(user, regions, filters, opts, status_opts, rows, file_rows, finding_rows, findings_date)
+    body = _page_body(user, regions, filters, opts, status_opts, rows, file_rows, finding_rows, findings_date,
+                      _report_rows(reports or []), reports_date)
     return (f'''<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>验收包下载</title>
 <style>{_font_face(body)}{_CSS}</style></head>{body}</html>''')
+
+
+def _report_rows(reports: list[dict]) -> str:
+    rows = []
+    for r in reports:
+        links = "　".join(f'<a href="{_esc(r["files"][ext])}" download>{label}</a>'
+                         for ext, label in REPORT_FORMATS if ext in r["files"])
+        version = f'v{r["version"]}' if r["version"] else ""
+        rows.append(
+            f'<tr><td>{_esc(r["region"])}</td><td>{_esc(r["kind_zh"])}</td>'
+            f'<td>{_esc(r["engineer_name"] or r["engineer_id"])}<div class="muted">{_esc(r["engineer_id"])}</div></td>'
+            f'<td>{_esc(r["customer_name"])}</td><td>{_esc(r["ticket_no"])}</td>'
+            f'<td>{_esc(r["period_start"])} 至 {_esc(r["period_end"])}</td><td>{_esc(r["due_date"])}</td>'
+            f'<td class="report-{_esc(r["status"].replace(" ", "-"))}">{_esc(r["status_zh"])}</td>'
+            f'<td>{_esc(version)}<div class="muted">{_esc(r["first_generated_on"])}</div></td>'
+            f'<td>{links or "—"}</td></tr>')
+    return "".join(rows)
 
 
 def _font_face(body: str) -> str:
@@ -307,7 +409,8 @@ def _font_face(body: str) -> str:
             f'src:url(data:font/ttf;base64,{data}) format("truetype")}}')
 
 
-def _page_body(user, regions, filters, opts, status_opts, rows, file_rows, finding_rows, findings_date) -> str:
+def _page_body(user, regions, filters, opts, status_opts, rows, file_rows, finding_rows, findings_date,
+               report_rows="", reports_date=None) -> str:
     scope = "全部区域" if regions is None else ("、".join(sorted(regions)) or "（未分配区域）")
     return f"""<body><h1>验收包下载</h1>
 <p class="muted">用户：{_esc(user)}　可见区域：{_esc(scope)}　·　可提交＝材料齐全、无未处理的阻塞问题；阻塞＝存在未处理的问题（见原因），处理或标记说明后次日重新生成。
@@ -321,6 +424,12 @@ def _page_body(user, regions, filters, opts, status_opts, rows, file_rows, findi
 <div class="wrap"><table id="packs"><thead><tr><th>区域</th><th>PO-行</th><th>服务类型</th><th>客户</th><th>验收周期</th>
 <th>金额</th><th>状态</th><th>阻塞原因</th><th>版本 / 变化</th><th>编制日期</th><th>下载</th></tr></thead>
 <tbody>{"".join(rows) or '<tr><td colspan="11">没有符合条件的验收包</td></tr>'}</tbody></table></div>
+<h2>驻场报告（业务日期 {_esc(reports_date or "—")}）</h2>
+<p class="muted">未到期＝报告期未结束或尚未到提交日；已生成＝按时生成；逾期生成＝首次生成晚于提交日；缺失＝已过提交日仍未生成。
+<a href="api/reports">JSON</a></p>
+<div class="wrap"><table id="reports"><thead><tr><th>区域</th><th>类型</th><th>工程师</th><th>客户</th><th>工单</th>
+<th>报告期间</th><th>提交日</th><th>状态</th><th>版本 / 首次生成</th><th>下载</th></tr></thead>
+<tbody>{report_rows or '<tr><td colspan="10">暂无驻场报告</td></tr>'}</tbody></table></div>
 <h2>运行结果文件</h2>
 <div class="wrap"><table id="run-files"><thead><tr><th>业务日期</th><th>区域</th><th>文件</th></tr></thead>
 <tbody>{file_rows or '<tr><td colspan="3">暂无</td></tr>'}</tbody></table></div>
@@ -342,8 +451,9 @@ def page(user: GetUserDep, engine: EngineDep, store: StoreDep, region: str | Non
     regions = regions_of(user)
     rows = pack_list(engine, regions, region or None, po or None, period or None, status or None)
     d, findings = findings_list(engine, regions)
+    rd, reports = report_list(engine, regions)
     html = render_page(user_name(user), regions, rows, run_files(store, regions), d, findings,
-                       {"region": region, "po": po, "period": period, "status": status})
+                       {"region": region, "po": po, "period": period, "status": status}, rd, reports)
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
@@ -364,6 +474,21 @@ def api_findings(user: GetUserDep, engine: EngineDep, business_date: str | None 
         raise HTTPException(422, "business_date: YYYY-MM-DD") from None
     d, rows = findings_list(engine, regions_of(user), d)
     return JSONResponse({"business_date": d.isoformat() if d else None, "findings": rows})
+
+
+@app.get("/api/reports")
+def api_reports(user: GetUserDep, engine: EngineDep):
+    d, rows = report_list(engine, regions_of(user))
+    return JSONResponse({"business_date": d.isoformat() if d else None, "reports": rows},
+                        headers={"Cache-Control": "no-store"})
+
+
+@app.get("/reports/{path:path}")
+def download_report(path: str, user: GetUserDep, engine: EngineDep, root: ReportsDirDep):
+    target = resolve_report(engine, root, path, regions_of(user))
+    return FileResponse(target, filename=target.name, media_type={
+        ".pdf": "application/pdf", ".html": "text/html; charset=utf-8",
+        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[target.suffix])
 
 
 @app.get("/files/{path:path}")

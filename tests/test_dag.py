@@ -38,13 +38,16 @@ def test_nightly_dag_shape(dagbag):
     for t in dag.tasks:
         assert t.retries >= 1, t.task_id
     ids = set(dag.task_ids)
-    assert {"prepare", "pull", "quality_summary", "exports", "finish"} <= ids
+    assert {"prepare", "pull", "quality_summary", "resident_reports", "exports", "acceptance_packs", "finish"} <= ids
     assert {f"load.{s}" for s in ("netcare_punches", "isc_po_lines")} <= ids
     assert {f"rules.{f}" for f in ("checkin", "attendance", "changes", "po")} <= ids
-    # loading waits for the pull; rules wait for the quality summary; exports wait for every family
+    # loading waits for the pull; rules for the quality summary; reports for every family, then exports, packs
     assert "pull" in dag.get_task("load.netcare_punches").upstream_task_ids
     assert "quality_summary" in dag.get_task("rules.checkin").upstream_task_ids
-    assert {"rules.checkin", "rules.po"} <= dag.get_task("exports").upstream_task_ids
+    assert {"rules.checkin", "rules.po", "rules.attendance"} <= dag.get_task("resident_reports").upstream_task_ids
+    assert "resident_reports" in dag.get_task("exports").upstream_task_ids
+    assert "exports" in dag.get_task("acceptance_packs").upstream_task_ids
+    assert "acceptance_packs" in dag.get_task("finish").upstream_task_ids
 
 
 def test_parsing_touches_no_database(monkeypatch, tmp_path):

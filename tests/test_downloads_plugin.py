@@ -175,3 +175,151 @@ def test_plugin_registers_app_and_menu(env):
     assert p.fastapi_apps[0]["url_prefix"] == "/fieldrecon"
     assert p.external_views[0]["url_route"] == "fieldrecon-downloads"
     assert env["plugin"].clerk_regions("a:浙江,上海;b:*") == {"a": {"浙江", "上海"}, "b": None}
+
+
+# ---------------------------------------------------------------- resident reports (issue 7)
+
+RD_OLD, RD_NEW = dt.date(2026, 11, 2), dt.date(2026, 11, 3)
+
+
+def _report_row(business_date, kind, ticket, engineer, name, region, customer, start, end, due, status, version):
+    from fieldrecon.reports import relative_paths
+
+    key = start - dt.timedelta(days=start.weekday()) if kind == "weekly" else start.replace(day=1)
+    row = {"business_date": business_date, "report_kind": kind, "ticket_no": ticket, "engineer_id": engineer,
+           "period_key": key, "engineer_name": name, "region": region, "customer_name": customer,
+           "period_start": start, "period_end": end, "attendance_days": 5, "due_date": due, "period_over": True,
+           "status": status, "version": version, "html_path": None, "pdf_path": None, "xlsx_path": None}
+    if version:
+        row.update({f"{ext}_path": p for ext, p in relative_paths(row, version).items()})
+    return row
+
+
+@pytest.fixture(scope="module")
+def reports_env(env, engine, tmp_path_factory):
+    root = tmp_path_factory.mktemp("reports")
+    rows = [
+        _report_row(RD_NEW, "weekly", "T-ZJ-1", "E01", "张伟", "浙江", "杭州甲公司", dt.date(2026, 10, 26),
+                    dt.date(2026, 10, 30), dt.date(2026, 11, 2), "generated", 1),
+        _report_row(RD_NEW, "monthly", "T-ZJ-1", "E01", "张伟", "浙江", "杭州甲公司", dt.date(2026, 10, 8),
+                    dt.date(2026, 10, 31), dt.date(2026, 11, 2), "late", 2),
+        _report_row(RD_NEW, "weekly", "T-ZJ-2", "E02", "李娜", "浙江", "宁波乙公司", dt.date(2026, 10, 26),
+                    dt.date(2026, 10, 30), dt.date(2026, 11, 2), "missing", None),
+        _report_row(RD_NEW, "weekly", "T-SH-1", "E03", "王强", "上海", "上海丙公司", dt.date(2026, 10, 26),
+                    dt.date(2026, 10, 30), dt.date(2026, 11, 2), "generated", 1),
+        _report_row(RD_OLD, "weekly", "T-ZJ-9", "E09", "赵敏", "浙江", "旧客户", dt.date(2026, 10, 19),
+                    dt.date(2026, 10, 23), dt.date(2026, 10, 26), "generated", 1),
+    ]
+    for r in rows:
+        for ext in ("html", "pdf", "xlsx"):
+            if r[f"{ext}_path"]:
+                f = root / r[f"{ext}_path"]
+                f.parent.mkdir(parents=True, exist_ok=True)
+                f.write_bytes(f"{ext}:{r['ticket_no']}:{r['version']}".encode())
+    cols = list(rows[0])
+    with engine.begin() as conn:
+        conn.execute(sa.text("truncate mart.resident_reports"))
+        conn.execute(sa.text(f"insert into mart.resident_reports ({', '.join(cols)}) "
+                             f"values ({', '.join(':' + c for c in cols)})"), rows)
+    plugin = env["plugin"]
+    plugin.app.dependency_overrides[plugin.get_reports_dir] = lambda: root
+    yield {"root": root, "rows": rows}
+    plugin.app.dependency_overrides.pop(plugin.get_reports_dir, None)
+    with engine.begin() as conn:
+        conn.execute(sa.text("truncate mart.resident_reports"))
+
+
+def test_reports_need_credentials(env, reports_env):
+    c = env["client"]
+    pdf = reports_env["rows"][0]["pdf_path"]
+    before = len(env["opened"])
+    for url in ("/api/reports", f"/reports/{pdf}", "/reports/weekly/..%2F..%2Fetc%2Fpasswd"):
+        assert c.get(url).status_code == 401, url
+        assert c.get(url, headers={"Authorization": "Bearer not-a-token"}).status_code in (401, 403), url
+    assert len(env["opened"]) == before
+
+
+def test_reports_listed_for_own_branch(env, reports_env):
+    c = env["client"]
+    body = c.get("/api/reports", headers=auth(env, "clerk")).json()
+    assert body["business_date"] == "2026-11-03"
+    got = {(r["report_kind"], r["ticket_no"]): r for r in body["reports"]}
+    assert set(got) == {("weekly", "T-ZJ-1"), ("monthly", "T-ZJ-1"), ("weekly", "T-ZJ-2")}  # no 上海, no old date
+    assert {r["region"] for r in body["reports"]} == {"浙江"}
+    assert [got[k]["status_zh"] for k in sorted(got)] == ["逾期生成", "已生成", "缺失"]
+    assert set(got[("weekly", "T-ZJ-1")]["files"]) == {"pdf", "html", "xlsx"}
+    assert got[("weekly", "T-ZJ-2")]["files"] == {}
+    admin = c.get("/api/reports", headers=auth(env, "admin")).json()["reports"]
+    assert {r["region"] for r in admin} == {"浙江", "上海"}
+    assert c.get("/api/reports", headers=auth(env, "nobody")).json()["reports"] == []
+    page = c.get("/", headers=auth(env, "clerk")).text
+    assert "驻场报告" in page and "张伟" in page and "李娜" in page and "王强" not in page and "赵敏" not in page
+    for text in ("周报", "月报", "已生成", "逾期生成", "缺失", "2026-10-26 至 2026-10-30", ">PDF<", ">HTML<", ">Excel<"):
+        assert text in page, text
+    assert got[("weekly", "T-ZJ-1")]["files"]["pdf"] in page
+
+
+def test_report_download_own_branch(env, reports_env):
+    c = env["client"]
+    row = reports_env["rows"][0]
+    links = next(r for r in c.get("/api/reports", headers=auth(env, "clerk")).json()["reports"]
+                 if r["ticket_no"] == "T-ZJ-1" and r["report_kind"] == "weekly")["files"]
+    for ext in ("pdf", "html", "xlsx"):
+        r = c.get("/" + links[ext], headers=auth(env, "clerk"))
+        assert r.status_code == 200, ext
+        assert r.content == (reports_env["root"] / row[f"{ext}_path"]).read_bytes()
+        assert "attachment" in r.headers["content-disposition"]
+    assert c.get("/" + links["pdf"]).status_code == 401
+    assert c.get("/" + links["pdf"], headers=auth(env, "nobody")).status_code == 404
+
+
+def test_report_other_branch_404(env, reports_env):
+    c = env["client"]
+    sh = next(r for r in reports_env["rows"] if r["region"] == "上海")
+    before = len(env["opened"])
+    for ext in ("pdf", "html", "xlsx"):
+        assert c.get(f"/reports/{sh[f'{ext}_path']}", headers=auth(env, "clerk")).status_code == 404
+    assert len(env["opened"]) == before
+    assert c.get(f"/reports/{sh['pdf_path']}", headers=auth(env, "admin")).status_code == 200
+
+
+@pytest.mark.parametrize("path", [
+    "/reports/weekly/..%2F..%2F..%2Fetc%2Fpasswd",
+    "/reports/%2E%2E/%2E%2E/etc/passwd",
+    "/reports/weekly/%252e%252e/%252e%252e/x.pdf",
+    "/reports/%2Fetc%2Fpasswd",
+    "/reports//etc/passwd",
+    "/reports/weekly/2026/..%5C..%5Cx.pdf",
+    "/reports/weekly/2026/T-SH-1/../../../../etc/passwd",
+    "/reports/C:%5Cwindows%5Cwin.ini",
+    "/reports/weekly/2026/T-ZJ-1/E01/nope.pdf",
+    "/reports/weekly",
+    "/files/reports/weekly/2026/T-ZJ-1/E01/x.pdf",
+])
+def test_report_traversal_is_404_and_never_opens(env, reports_env, path):
+    before = len(env["opened"])
+    r = env["client"].get(path, headers=auth(env, "admin"))
+    assert r.status_code == 404, (path, r.status_code)
+    assert len(env["opened"]) == before
+
+
+def test_report_path_outside_folder_in_db_is_never_opened(env, reports_env, engine, tmp_path):
+    """Even a row naming a path that leaves the reports folder (a symlink out of it) is 404."""
+    outside = tmp_path / "secret.pdf"
+    outside.write_bytes(b"secret")
+    link_dir = reports_env["root"] / "weekly" / "2026" / "LINK"
+    link_dir.mkdir(parents=True)
+    (link_dir / "x.pdf").symlink_to(outside)
+    row = dict(reports_env["rows"][0], ticket_no="LINK", pdf_path="weekly/2026/LINK/x.pdf",
+               html_path=None, xlsx_path=None)
+    cols = list(row)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"insert into mart.resident_reports ({', '.join(cols)}) "
+                             f"values ({', '.join(':' + c for c in cols)})"), row)
+    try:
+        before = len(env["opened"])
+        assert env["client"].get("/reports/weekly/2026/LINK/x.pdf", headers=auth(env, "admin")).status_code == 404
+        assert len(env["opened"]) == before
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("delete from mart.resident_reports where ticket_no = 'LINK'"))

@@ -215,6 +215,8 @@ def test_nightly_dag_runs_under_scheduler_with_local_executor_in_parallel(tmp_pa
         "FIELDRECON_LANDING": str(landing),
         "FIELDRECON_ARCHIVE": str(archive),
         "FIELDRECON_OUTPUT": str(output),
+        "FIELDRECON_PACKS": str(output.parent / "packs"),
+        "FIELDRECON_REPORTS": str(output.parent / "reports"),
     })
     env.pop("FIELDRECON_HOME", None)  # the data area (and the embedded server in it) stays the project's
     if os.environ.get("AIRFLOW_CONN_WAREHOUSE"):  # tests pointed at another PostgreSQL: a fresh DB on it

@@ -235,7 +235,6 @@ def gather(conn, item: dict, business_date: dt.date, findings: list[dict], catal
         finding_view.append({
             "finding_id": f["finding_id"], "rule_code": f["rule_code"], "severity": f["severity"],
             "subject": subject, "title": rule.title if rule else f["rule_code"], "details": f.get("details"),
-            "first_seen": f["first_seen_as_of"].date() if f.get("first_seen_as_of") else None,
             "triage_reason": f.get("triage_reason"), "triage_filing_ref": f.get("triage_filing_ref"),
             "triage_by": f.get("triage_by"),
             "triage_at": f["triage_at"].astimezone(dt.UTC).replace(tzinfo=None) if f.get("triage_at") else None,
@@ -307,13 +306,14 @@ def annex_workbook(data: dict) -> bytes:
                        a.get("leave_approval"), a.get("exception_flow")])
         _format_sheet(ws, date_cols=(4,), datetime_cols=(7, 8))
     ws = wb.create_sheet("相关问题")
-    ws.append(["规则", "级别", "对象", "问题", "证据", "首次发现", "处理", "说明", "备案号", "标记人", "标记时间(UTC)"])
+    # no "first seen" column: it depends on which earlier dates have run, and a pack's content must not
+    ws.append(["规则", "级别", "对象", "问题", "证据", "处理", "说明", "备案号", "标记人", "标记时间(UTC)"])
     for f in data["findings"]:
         ws.append([f["rule_code"], {"error": "错误", "warning": "警告", "info": "提示"}.get(f["severity"], f["severity"]),
-                   f["subject"], f["title"], canonical(f["details"]).decode() if f["details"] else "", f["first_seen"],
+                   f["subject"], f["title"], canonical(f["details"]).decode() if f["details"] else "",
                    "已说明（不阻塞）" if f["triage_reason"] else "未处理（阻塞）", f["triage_reason"],
                    f["triage_filing_ref"], f["triage_by"], f["triage_at"]])
-    _format_sheet(ws, date_cols=(6,), datetime_cols=(11,))
+    _format_sheet(ws, date_cols=(), datetime_cols=(10,))
     ws = wb.create_sheet("排除的数据行")
     ws.append(["数据来源", "行标识", "列", "原值", "隔离原因", "首次出现的文件", "行号"])
     for r in data["excluded"]:
