@@ -30,6 +30,9 @@ from fieldrecon.rules import FAMILIES
 from fieldrecon.sources import SOURCES
 
 OUTPUTS = Asset("fieldrecon://outputs/nightly")
+# Heavy SQL against the warehouse (bulk loads, rule families) shares one pool, created by
+# `airflow-init` in docker-compose.yaml and by fieldrecon.airflow_runner locally.
+WAREHOUSE_POOL = "fieldrecon_warehouse"
 
 
 def _ctx(d: dict):
@@ -78,7 +81,7 @@ def fieldrecon_nightly():
     def load(ctx: dict):
         for source in SOURCES:
 
-            @task(task_id=source)
+            @task(task_id=source, pool=WAREHOUSE_POOL, multiple_outputs=False)
             def load_one(ctx: dict, source: str = source) -> list:
                 from fieldrecon import pipeline
 
@@ -96,7 +99,7 @@ def fieldrecon_nightly():
     def rule_families(ctx: dict):
         for family in FAMILIES:
 
-            @task(task_id=family, multiple_outputs=False)
+            @task(task_id=family, pool=WAREHOUSE_POOL, multiple_outputs=False)
             def run_family(ctx: dict, family: str = family) -> dict:
                 from fieldrecon import pipeline
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from fieldrecon import pipeline, settings, warehouse
+from fieldrecon.airflow_runner import WAREHOUSE_POOL
 from fieldrecon.dates import as_of
 from fieldrecon.sources import SOURCES
 from tests.test_local_executor import Api, _create_database, _drop_database, _free_port, _stop, _tail, _wait, _write
@@ -160,6 +161,9 @@ def test_documented_backfill_under_scheduler_matches_nightly_runs(tmp_path, monk
         migrate = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True, timeout=300,
                                  cwd=tmp_path)
         assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
+        pool = subprocess.run([airflow, "pools", "set", *WAREHOUSE_POOL], env=env, capture_output=True, text=True,
+                              timeout=120, cwd=tmp_path)
+        assert pool.returncode == 0, pool.stderr[-3000:]
 
         start("api-server", "api-server", "--port", str(port), "--host", "127.0.0.1")
         start("dag-processor", "dag-processor")

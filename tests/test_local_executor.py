@@ -26,6 +26,7 @@ import requests
 import sqlalchemy as sa
 
 from fieldrecon import settings, warehouse
+from fieldrecon.airflow_runner import WAREHOUSE_POOL
 
 DAG_ID = "fieldrecon_nightly"
 BUSINESS_DATE = dt.date(2026, 11, 3)
@@ -247,6 +248,9 @@ def test_nightly_dag_runs_under_scheduler_with_local_executor_in_parallel(tmp_pa
         migrate = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True, timeout=300,
                                  cwd=tmp_path)
         assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
+        pool = subprocess.run([airflow, "pools", "set", *WAREHOUSE_POOL], env=env, capture_output=True, text=True,
+                              timeout=120, cwd=tmp_path)
+        assert pool.returncode == 0, pool.stderr[-3000:]
 
         start("api-server", "api-server", "--port", str(port), "--host", "127.0.0.1")
         start("dag-processor", "dag-processor")

@@ -32,10 +32,15 @@ def airflow_env() -> dict[str, str]:
     return {k: os.environ[k] for k in env}
 
 
+WAREHOUSE_POOL = ("fieldrecon_warehouse", "4", "heavy SQL against the warehouse: loads and rule families")
+
+
 def migrate_metadata() -> None:
+    """Migrate the Airflow metadata DB and create the pool the DAG's heavy tasks use."""
     env = dict(os.environ) | airflow_env()
-    airflow = Path(sys.executable).with_name("airflow")
-    subprocess.run([str(airflow), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([airflow, "pools", "set", *WAREHOUSE_POOL], env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def run_dag(business_date: dt.date, conf: dict | None = None) -> dict:
