@@ -22,8 +22,8 @@ import uuid
 
 import sqlalchemy as sa
 
-from fieldrecon import calendar as workcal
-from fieldrecon import rules, sql, warehouse
+from fieldrecon.recon import rules
+from fieldrecon.warehouse import connection, migrate, workdays
 
 BUSINESS_DATE = dt.date(2026, 10, 31)
 TICKETS_PER_ENGINEER_YEAR = 267  # 1,500 × 267 ≈ 400,000 tickets a year
@@ -205,13 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     name = f"fr_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(warehouse.url_for_database("postgres"), isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(connection.url_for_database("postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(sa.text(f'create database "{name}"'))
-    engine = sa.create_engine(warehouse.url_for_database(name))
+    engine = sa.create_engine(connection.url_for_database(name))
     try:
-        sql.migrate(engine)
-        workcal.refresh(engine)
+        migrate.migrate(engine)
+        workdays.refresh(engine)
         t0 = time.monotonic()
         counts = generate(engine, args.engineers, args.months)
         print(f"database {name}: generated in {time.monotonic() - t0:.1f} s")

@@ -78,10 +78,11 @@ def child(path: Path, db: str) -> None:
     import os
 
     os.environ["FIELDRECON_DB"] = db
-    from fieldrecon import loader, pull, sql, warehouse
+    from fieldrecon.ingest import loader, pull
+    from fieldrecon.warehouse import connection, migrate
 
-    eng = warehouse.engine()
-    sql.migrate(eng)
+    eng = connection.engine()
+    migrate.migrate(eng)
     landing = path.parent
     t0 = time.perf_counter()
     pull.pull(eng, landing, landing / "archive")
@@ -95,9 +96,9 @@ def bare_copy(path: Path, db: str) -> float:
     import os
 
     os.environ["FIELDRECON_DB"] = db
-    from fieldrecon import warehouse
+    from fieldrecon.warehouse import connection
 
-    eng = warehouse.engine()
+    eng = connection.engine()
     with eng.begin() as conn:
         cur = conn.connection.dbapi_connection.cursor()
         cur.execute("create temp table bare (" + ", ".join(f"c{i} text" for i in range(len(HEADERS))) + ")")
@@ -118,9 +119,9 @@ def main() -> None:
         child(Path(args.child), args.db)
         return
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from fieldrecon import warehouse
+    from fieldrecon.warehouse import connection
 
-    admin = warehouse.url_for_database("postgres")
+    admin = connection.url_for_database("postgres")
     import sqlalchemy as sa
 
     adm = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
@@ -147,7 +148,7 @@ def main() -> None:
                     figures[kind]["bare_copy_s"] = bare_copy(path, db)
                     figures[kind]["ratio_to_copy"] = r["seconds"] / figures[kind]["bare_copy_s"]
             finally:
-                warehouse.engine.cache_clear()
+                connection.engine.cache_clear()
                 with adm.connect() as c:
                     c.execute(sa.text(f'drop database if exists "{db}" with (force)'))
     c, x = figures["csv"], figures["xlsx"]

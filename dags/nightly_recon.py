@@ -25,13 +25,13 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task, task_group
 
-from fieldrecon.alerts import notify_failure
-from fieldrecon.rules import FAMILIES
-from fieldrecon.sources import SOURCES
+from fieldrecon.contract import SOURCES
+from fieldrecon.orchestration.alerts import notify_failure
+from fieldrecon.recon.rules import FAMILIES
 
 OUTPUTS = Asset("fieldrecon://outputs/nightly")
 # Heavy SQL against the warehouse (bulk loads, rule families) shares one pool, created by
-# `airflow-init` in docker-compose.yaml and by fieldrecon.airflow_runner locally.
+# `airflow-init` in docker-compose.yaml and by fieldrecon.orchestration.runner locally.
 WAREHOUSE_POOL = "fieldrecon_warehouse"
 
 

@@ -15,7 +15,7 @@ pack store), `GET /reports/<path>` (a resident report file: HTML, PDF or Excel),
 Resident (驻场) weekly and monthly reports: the newest business date of `mart.resident_reports`, the
 user's regions only. A report file is served only when its exact relative path is one a report row of
 an allowed region names (`html_path`/`pdf_path`/`xlsx_path`), after the same syntactic checks as the
-pack files, and the resolved file stays inside `fieldrecon.reports.reports_dir()`; anything else is 404
+pack files, and the resolved file stays inside `fieldrecon.outputs.reports.reports_dir()`; anything else is 404
 and never opened.
 """
 
@@ -77,11 +77,11 @@ def allowed(regions: set[str] | None, region: str | None) -> bool:
 
 
 def _engine():
-    from fieldrecon import warehouse
+    from fieldrecon.warehouse import connection
 
     global _ENGINE
     if _ENGINE is None:
-        _ENGINE = warehouse.engine()
+        _ENGINE = connection.engine()
     return _ENGINE
 
 
@@ -94,13 +94,13 @@ def get_engine():
 
 
 def get_store() -> Path:
-    from fieldrecon.packs import packs_dir
+    from fieldrecon.outputs.packs import packs_dir
 
     return packs_dir()
 
 
 def get_reports_dir() -> Path:
-    from fieldrecon.reports import reports_dir
+    from fieldrecon.outputs.reports import reports_dir
 
     return reports_dir()
 
@@ -121,7 +121,7 @@ def _latest_business_date(conn) -> dt.date | None:
 
 def pack_list(engine, regions, region: str | None = None, po: str | None = None, period: str | None = None,
               status: str | None = None) -> list[dict]:
-    from fieldrecon.packs import list_versions, region_dir
+    from fieldrecon.outputs.packs import list_versions, region_dir
 
     with engine.connect() as conn:
         rows = list_versions(conn)
@@ -398,7 +398,7 @@ def _font_face(body: str) -> str:
     import base64
     import html as html_lib
 
-    from fieldrecon.render import _ALWAYS, _font_bytes
+    from fieldrecon.outputs.render import _ALWAYS, _font_bytes
 
     chars = "".join(sorted(set(_ALWAYS) | {c for c in html_lib.unescape(body) if ord(c) > 0x7F}))
     try:

@@ -9,15 +9,15 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from fieldrecon import sql, warehouse
+from fieldrecon.warehouse import connection, migrate
 
 
 def _admin_url() -> str:
-    return warehouse.url_for_database("postgres")
+    return connection.url_for_database("postgres")
 
 
 def _db_url(name: str) -> str:
-    return warehouse.url_for_database(name)
+    return connection.url_for_database(name)
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +28,27 @@ def engine():
     with admin.connect() as c:
         c.execute(sa.text(f'create database "{name}"'))
     eng = sa.create_engine(_db_url(name))
-    sql.migrate(eng)
-    from fieldrecon import calendar as workcal
+    migrate.migrate(eng)
+    from fieldrecon.warehouse import workdays
 
-    workcal.refresh(eng)
+    workdays.refresh(eng)
     yield eng
     eng.dispose()
     if not os.environ.get("FIELDRECON_KEEP_TEST_DB"):
         with admin.connect() as c:
             c.execute(sa.text(f'drop database if exists "{name}" with (force)'))
     admin.dispose()
+
+
+KINDS = ("unit", "db", "system")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test says what it needs (exactly one of unit / db / system), and a unit test never
+    asks for the database: that keeps `pytest -m unit` a fast inner loop."""
+    for item in items:
+        kinds = [k for k in KINDS if item.get_closest_marker(k)]
+        if len(kinds) != 1:
+            raise pytest.UsageError(f"{item.nodeid}: mark it with exactly one of {KINDS} (has {kinds})")
+        if kinds == ["unit"] and "engine" in getattr(item, "fixturenames", ()):
+            raise pytest.UsageError(f"{item.nodeid}: a unit test uses the database fixture; mark it db")

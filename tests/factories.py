@@ -13,7 +13,7 @@ import itertools
 
 import sqlalchemy as sa
 
-from fieldrecon.sources import SOURCES
+from fieldrecon.contract import SOURCES
 
 _counter = itertools.count(1)
 

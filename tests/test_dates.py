@@ -7,6 +7,8 @@ import pytest
 
 from fieldrecon import dates
 
+pytestmark = pytest.mark.unit
+
 
 def test_nightly_run_is_for_the_day_before_in_shanghai():
     # the 02:00 Asia/Shanghai run on 2026-11-04 is 2026-11-03 18:00 UTC (its `ds` would say 11-03 too,

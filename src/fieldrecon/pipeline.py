@@ -1,14 +1,13 @@
 """The nightly run's steps, callable from Airflow tasks or in-process (tests, benchmarks).
 
-Each step takes the run context (business date, paths, warehouse) and records what it did in
-`ops.runs.summary` under its own key, so separate task processes build one run summary.
+Each step takes the run context (business date, paths, warehouse), calls a builder that returns
+what it did, and records that in the run log (`warehouse.runlog`): one convention for every step.
 Nothing here reads the wall clock for business logic: only arrival and duration stamps.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -16,9 +15,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from . import calendar as workcal
-from . import dates, loader, pull, rules, settings, sql, warehouse
-from .sources import SOURCES
+from fieldrecon import dates, settings
+from fieldrecon.contract import SOURCES
+from fieldrecon.ingest import loader, pull
+from fieldrecon.outputs import exports as exports_
+from fieldrecon.outputs import packs, quality_report, reports, run_summary
+from fieldrecon.recon import rules
+from fieldrecon.warehouse import connection, migrate, workdays
+from fieldrecon.warehouse.runlog import record
 
 log = logging.getLogger(__name__)
 
@@ -55,42 +59,15 @@ def make_context(business_date: dt.date, landing: str | None = None, output_root
 
 
 def engine() -> sa.Engine:
-    return warehouse.engine()
-
-
-def record(run_id: int | None, key: str, value, rows_in: int | None = None, rows_out: int | None = None) -> None:
-    """Keep a step's outcome in the run summary and the per-step run log (ops.run_steps)."""
-    if run_id is None:
-        return
-    payload = json.dumps(value, default=str, ensure_ascii=False)
-    seconds = value.get("seconds") if isinstance(value, dict) else None
-    with engine().begin() as conn:
-        conn.execute(
-            sa.text(
-                "update ops.runs set summary = jsonb_set(coalesce(summary, '{}'::jsonb), :path, cast(:v as jsonb)) "
-                "where run_id = :r"
-            ),
-            {"path": [key], "v": payload, "r": run_id},
-        )
-        conn.execute(
-            sa.text(
-                "insert into ops.run_steps (run_id, step, business_date, as_of, started_at, finished_at, status, "
-                "rows_in, rows_out, details) select r.run_id, :step, r.business_date, r.as_of, "
-                "now() - make_interval(secs => coalesce(cast(:secs as double precision), 0)), now(), 'success', "
-                ":rin, :rout, cast(:v as jsonb) from ops.runs r where r.run_id = :r "
-                "on conflict (run_id, step) do update set finished_at = excluded.finished_at, status = excluded.status, "
-                "rows_in = excluded.rows_in, rows_out = excluded.rows_out, details = excluded.details"
-            ),
-            {"step": key, "secs": seconds, "rin": rows_in, "rout": rows_out, "v": payload, "r": run_id},
-        )
+    return connection.engine()
 
 
 def prepare(ctx: RunContext, airflow_run_id: str | None = None) -> RunContext:
     """Migrate the warehouse, refresh the calendar and open the run log row."""
     t0 = time.monotonic()
     eng = engine()
-    applied = sql.migrate(eng)
-    cal = workcal.refresh(eng)
+    applied = migrate.migrate(eng)
+    cal = workdays.refresh(eng)
     with eng.begin() as conn:
         ctx.run_id = conn.execute(
             sa.text(
@@ -140,33 +117,33 @@ def run_rules(ctx: RunContext, family: str) -> dict[str, int]:
 
 def quality_summary(ctx: RunContext) -> dict:
     """Per-file accounting of the files this date sees, stale sources, quarantine by reason."""
-    from . import summary
-
-    return summary.quality(engine(), ctx)
+    result = quality_report.quality(engine(), ctx)
+    record(ctx.run_id, "quality", result)
+    return {k: v for k, v in result.items() if k != "per_file"}
 
 
 def exports(ctx: RunContext) -> dict:
-    from . import exports as ex
-
-    return ex.write_all(engine(), ctx)
+    written = exports_.write_all(engine(), ctx)
+    record(ctx.run_id, "exports", written)
+    return written
 
 
 def resident_reports(ctx: RunContext) -> dict:
-    from . import reports
-
-    return reports.build_all(engine(), ctx)  # records its own step
+    result = reports.build_all(engine(), ctx)
+    record(ctx.run_id, "reports", result)
+    if result["failed"]:
+        raise RuntimeError(f"{len(result['failed'])} resident reports failed to render: {result['failed'][:5]}")
+    return result
 
 
 def acceptance_packs(ctx: RunContext) -> dict:
-    from . import packs
-
-    return packs.build_all(engine(), ctx)  # records its own step
+    counts = packs.build_all(engine(), ctx)
+    record(ctx.run_id, "packs", counts, rows_out=counts["packs"])
+    return counts
 
 
 def finish(ctx: RunContext) -> dict:
-    from . import summary
-
-    return summary.finish(engine(), ctx)
+    return run_summary.finish(engine(), ctx)
 
 
 def run_in_process(business_date: dt.date, landing: str | None = None, output_root: str | None = None,

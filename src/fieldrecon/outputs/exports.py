@@ -1,0 +1,170 @@
+"""Per-run exports: findings.csv, exceptions.xlsx (Chinese, for clerks) and the mart CSVs.
+
+Sheets and CSVs beyond the findings list are SQL files: include/sql/mart/sheets/NN_<name>.sql
+(first line `-- sheet: <sheet name>`) and include/sql/mart/csv/<name>.sql, run after every rule
+family of the date, in one session that sees each source as of the run.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+from collections import Counter
+from pathlib import Path
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+from fieldrecon.outputs.files import write_atomic
+from fieldrecon.outputs.xlsx import finish_sheet, save_workbook
+from fieldrecon.recon import rules
+from fieldrecon.settings import SQL_DIR
+
+log = logging.getLogger(__name__)
+
+FINDINGS_CSV_COLUMNS = [
+    "rule_code", "region", "ticket_no", "engineer_id", "day", "rfc_no", "task_no", "po_no", "po_line_no",
+    "cycle_start", "acceptance_no", "month", "severity", "finding_id", "first_seen_as_of", "new", "details",
+]
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+FAMILY_ZH = {"checkin": "打卡核对", "attendance": "驻场考勤", "changes": "变更单", "po": "PO验收与附件"}
+# The findings sheet each family's own SQL provides; a family without one gets a generated sheet.
+FAMILY_SHEET = {"checkin": "打卡核对", "attendance": "考勤规则", "changes": "变更单规则", "po": "PO与附件规则"}
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "hour") else value.strftime("%Y-%m-%d")
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return str(value)
+
+
+def open_findings(conn: sa.Connection, business_date) -> list[dict]:
+    rows = conn.execute(
+        sa.text(
+            "select * from recon.findings_as_of(:d) where status = 'open' order by rule_code, region nulls first, "
+            "ticket_no nulls first, engineer_id nulls first, day nulls first, rfc_no nulls first, task_no nulls first, "
+            "po_no nulls first, po_line_no nulls first, cycle_start nulls first, acceptance_no nulls first, "
+            "month nulls first, finding_id"
+        ),
+        {"d": business_date},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def findings_csv(findings: list[dict]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(FINDINGS_CSV_COLUMNS)
+    for f in findings:
+        row = dict(f, new=f["is_new"])
+        w.writerow([_fmt(row[c]) for c in FINDINGS_CSV_COLUMNS])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def mart_queries(kind: str) -> list[tuple[str, str, str]]:
+    """(name, title, sql) of include/sql/mart/<kind>/*.sql in file order."""
+    out = []
+    for path in sorted((SQL_DIR / "mart" / kind).glob("*.sql")):
+        text = path.read_text(encoding="utf-8")
+        m = re.match(r"--\s*sheet:\s*(.+)", text)
+        out.append((re.sub(r"^\d+_", "", path.stem), m.group(1).strip() if m else path.stem, text.strip().rstrip(";")))
+    return out
+
+
+def _summary_sheet(wb: Workbook, ctx, findings: list[dict], quality: dict) -> None:
+    ws = wb.active
+    ws.title = "汇总"
+    ws.append(["业务日期", ctx.business_date])
+    ws.append(["数据截止 (as_of)", ctx.as_of])
+    ws.append(["未关闭问题总数", len(findings)])
+    ws.append([])
+    ws.append(["数据来源", "使用的最新提取日期", "是否过期"])
+    for name, s in (quality.get("sources") or {}).items():
+        ws.append([name, s["newest_extract_date"] or "无", "过期：相关结果基于旧数据" if s["stale"] else "最新"])
+    ws.append([])
+    regions = sorted({f["region"] or "（无区域）" for f in findings})
+    ws.append(["规则", "严重程度", *regions, "合计"])
+    counts = Counter((f["rule_code"], f["region"] or "（无区域）") for f in findings)
+    sev = {f["rule_code"]: f["severity"] for f in findings}
+    for code in sorted({f["rule_code"] for f in findings}):
+        per = [counts.get((code, r), 0) for r in regions]
+        ws.append([code, SEVERITY_ZH.get(sev[code], sev[code]), *per, sum(per)])
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 24
+    ws.freeze_panes = "A2"
+
+
+def _explanation_sheet(wb: Workbook) -> None:
+    ws = wb.create_sheet("规则说明")
+    ws.append(["规则", "类别", "严重程度", "问题", "说明", "依据条款"])
+    for code, r in sorted(rules.catalogue().items()):
+        severity = " / ".join(SEVERITY_ZH.get(x.strip(), x.strip()) for x in r.severity.split("/"))
+        ws.append([code, FAMILY_ZH.get(r.family, r.family), severity, r.title, r.explain, r.clause])
+    finish_sheet(ws)
+
+
+def _generic_family_sheet(wb: Workbook, family: str, findings: list[dict], catalogue: dict) -> None:
+    ws = wb.create_sheet(FAMILY_ZH.get(family, family) + "问题")
+    ws.append(["规则", "严重程度", "区域", "工单号", "工程师工号", "日期", "RFC单号", "任务单号", "PO号", "PO行号",
+               "周期开始", "验收单号", "月份", "问题", "证据", "首次发现", "是否新增"])
+    for f in findings:
+        r = catalogue.get(f["rule_code"])
+        if r is None or r.family != family:
+            continue
+        ws.append([f["rule_code"], SEVERITY_ZH.get(f["severity"]), f["region"], f["ticket_no"], f["engineer_id"], f["day"],
+                   f["rfc_no"], f["task_no"], f["po_no"], f["po_line_no"], f["cycle_start"], f["acceptance_no"], f["month"],
+                   r.title, _fmt(f["details"]), _fmt(f["first_seen_as_of"]), "是" if f["is_new"] else "否"])
+    finish_sheet(ws)
+
+
+def write_all(engine: sa.Engine, ctx) -> dict:
+    out_dir = Path(ctx.output_dir)
+    params = rules.bind_params(ctx.date, ctx.params)
+    catalogue = rules.catalogue()
+    written = {}
+    with engine.begin() as conn:
+        quality = (conn.execute(sa.text("select summary->'quality' from ops.runs where run_id = :r"),
+                                {"r": ctx.run_id}).scalar() or {})
+        findings = open_findings(conn, ctx.date)
+        write_atomic(out_dir / "findings.csv", findings_csv(findings))
+        written["findings.csv"] = len(findings)
+        rules.materialise_staging(conn, params["as_of"])
+        wb = Workbook()
+        _summary_sheet(wb, ctx, findings, quality)
+        sheet_sqls = mart_queries("sheets")
+        covered = {title for _, title, _ in sheet_sqls}
+        for family in rules.FAMILIES:
+            # a family without its own findings sheet still gets one, generated from the findings
+            if FAMILY_SHEET[family] not in covered:
+                _generic_family_sheet(wb, family, findings, catalogue)
+        for _name, title, query in sheet_sqls:
+            result = conn.execute(sa.text(query), params)
+            ws = wb.create_sheet(title[:31])
+            ws.append(list(result.keys()))
+            for row in result:
+                ws.append([_fmt(v) if isinstance(v, dict | list) else v for v in row])
+            finish_sheet(ws)
+            written[f"exceptions.xlsx:{title}"] = ws.max_row - 1
+        _explanation_sheet(wb)
+        save_workbook(wb, out_dir / "exceptions.xlsx")
+        for name, _, query in mart_queries("csv"):
+            result = conn.execute(sa.text(query), params)
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator="\r\n")
+            w.writerow(list(result.keys()))
+            n = 0
+            for row in result:
+                w.writerow([_fmt(v) for v in row])
+                n += 1
+            write_atomic(out_dir / f"{name}.csv", ("\ufeff" + buf.getvalue()).encode("utf-8"))
+            written[f"{name}.csv"] = n
+    return written

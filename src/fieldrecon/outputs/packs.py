@@ -1,0 +1,606 @@
+"""Acceptance packages (issue 6): one zip per acceptance to-do item, immutable and versioned.
+
+`build_all(engine, ctx)` runs after the exports. For every item of `mart.acceptance_todo` (a due or
+rejected 维保/驻场 cycle, a per-ticket PO line whose tickets are all closed) it gathers the rows the
+item covers — the PO line, its cycle, tickets, attachments, punched person-days, resident
+attendance, the open findings that concern it (with the clerks' triage marks) and the quarantined
+input rows about its PO — and renders:
+
+- `验收单_<key>.html` / `.pdf` (include/templates/acceptance_doc.html.j2, fieldrecon.outputs.render),
+- `附件明细_<key>.xlsx` (工单明细, 驻场考勤, 相关问题, 排除的数据行),
+- `manifest.json`: the rows the pack covers (source, key, sha256 of the row's values), every file's
+  sha256, status `ready`/`blocked` with reasons,
+
+zipped as `验收包_<PO号>-<行号>_<YYYYMMDD>-<YYYYMMDD>.zip` (cycle) or `验收包_<PO号>-<行号>.zip`.
+
+Immutability: everything in the pack comes from its data; the only date in it, the preparation
+date, is the business date of the first run that produced this content. The content hash (all of
+the pack's data, without that date) identifies a version in `packs.versions`: the same content is the
+same version and the same bytes; a change makes a new version stored next to the old one
+(`<store>/<region>/<pack key>/v<NNN>/<zip>`), with what changed. `packs.pack_runs` records which
+version each business date produced. The store is `FIELDRECON_PACKS` (default
+`<FIELDRECON_HOME>/packs`). Per-region copies of the run's findings.csv, acceptance_todo.csv and
+exceptions.xlsx go to `<store>/runs/<business date>/<region>/` for the clerks' download page.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
+from openpyxl import Workbook, load_workbook
+
+from fieldrecon import settings
+from fieldrecon.outputs import render
+from fieldrecon.outputs.files import FIXED_TIME, deterministic_zip, write_atomic, zip_archive
+from fieldrecon.outputs.xlsx import finish_sheet
+from fieldrecon.recon import rules
+from fieldrecon.settings import SQL_DIR
+
+log = logging.getLogger(__name__)
+
+SOURCE_ZH = {
+    "isc_po_lines": "ISC PO行", "isc_acceptances": "ISC验收单", "netcare_workorders": "NetCare工单",
+    "netcare_punches": "NetCare打卡", "netcare_resident_attendance": "NetCare驻场考勤",
+    "netcare_attachments": "NetCare附件", "timesheet_entries": "工时填报", "timesheet_engineers": "工程师主数据",
+    "cycle_schedule": "验收周期", "punched_person_days": "打卡人天", "findings": "问题",
+}
+REQUIRED_ATTACHMENTS = {
+    "巡检": ("信息收集包", "健康检查报告", "TD审批邮件", "现场技术服务报告"),
+    "整改": ("现场技术服务报告", "整改清单", "整改前信息采集包", "整改后信息采集包"),
+    "单次现场服务": ("现场技术服务报告", "单次人天日报"),
+    "事件值守": ("现场技术服务报告", "单次人天日报"),
+    "高级软件现场支持": ("现场技术服务报告", "单次人天日报"),
+    "现场问题处理": ("现场技术服务报告",),
+    "驻场": ("驻场服务交付报告",),
+    "POC": ("售前测试报告",),
+}
+RUN_FILES = ("exceptions.xlsx", "findings.csv", "acceptance_todo.csv")
+REGION_HEADERS = ("区域", "region")
+ALL_REGIONS_SHEETS = ("规则说明",)  # sheets with no regional data, kept in every region's copy
+
+
+# ---------------------------------------------------------------- names and places
+
+
+def packs_dir() -> Path:
+    """The pack store: `FIELDRECON_PACKS`, default `<FIELDRECON_HOME>/packs`."""
+    return Path(os.environ.get("FIELDRECON_PACKS") or settings.home() / "packs").resolve()
+
+
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_name(text: str) -> str:
+    """A file/folder name valid on Windows: no reserved characters, no trailing dot or space,
+    no reserved device name, at most 120 characters."""
+    name = _UNSAFE.sub("_", str(text)).strip().rstrip(". ")
+    if not name or name.split(".")[0].upper() in _RESERVED:
+        name = "_" + name
+    return name[:120]
+
+
+def pack_key(item: dict) -> str:
+    base = f"{item['po_no']}-{item['po_line_no']}"
+    if item["item_kind"] == "cycle":
+        return f"{base}_{item['cycle_start']:%Y%m%d}-{item['cycle_end']:%Y%m%d}"
+    return base
+
+
+def zip_name(item: dict) -> str:
+    return safe_name(f"验收包_{pack_key(item)}") + ".zip"
+
+
+def region_dir(region: str | None) -> str:
+    return safe_name(region or "无区域")
+
+
+# ---------------------------------------------------------------- canonical data
+
+
+def _plain(value):
+    """JSON-ready, stable representation (dates ISO, decimals as text)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def canonical(obj) -> bytes:
+    return json.dumps(_plain(obj), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def row_hash(row: dict, drop=("file_id", "row_no", "extract_date")) -> str:
+    return sha256(canonical({k: v for k, v in row.items() if k not in drop}))
+
+
+# ---------------------------------------------------------------- gathering
+
+
+def _rows(conn, query: str, params: dict) -> list[dict]:
+    return [dict(r._mapping) for r in conn.execute(sa.text(query), params)]
+
+
+def _data_rows(conn, query: str, params: dict) -> list[dict]:
+    """Rows of a source without where they came from (file, row number, extract date): a pack shows
+    values, so the same values delivered again in a later file do not change it."""
+    drop = ("file_id", "row_no", "extract_date")
+    return [{k: v for k, v in r.items() if k not in drop} for r in _rows(conn, query, params)]
+
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / "mart" / "packs" / name).read_text(encoding="utf-8")
+
+
+def _has_temp(conn, name: str) -> bool:
+    return bool(conn.execute(sa.text("select to_regclass(:n) is not null"), {"n": f"pg_temp.{name}"}).scalar())
+
+
+def gather(conn, item: dict, business_date: dt.date, findings: list[dict], catalogue: dict) -> dict:
+    """Everything one pack shows, from the temp tables of the run's as_of (rules.materialise_staging)."""
+    line = (_rows(conn, "select * from isc_po_lines where po_no = :p and po_line_no = :l",
+                  {"p": item["po_no"], "l": item["po_line_no"]}) or [{}])[0]
+    cycle = {}
+    if item["item_kind"] == "cycle":
+        cycle = (_rows(conn, "select * from mart.cycle_schedule where business_date = :d and po_no = :p "
+                             "and po_line_no = :l and cycle_start = :s",
+                       {"d": business_date, "p": item["po_no"], "l": item["po_line_no"], "s": item["cycle_start"]})
+                 or [{}])[0]
+    if item["service_type"] == "维保":
+        ticket_nos = list(item.get("site_issue_tickets") or [])
+    else:
+        ticket_nos = list(item.get("tickets") or [])
+    tickets = _rows(conn, "select * from netcare_workorders where ticket_no = any(:t) order by ticket_no", {"t": ticket_nos})
+    known = {t["ticket_no"] for t in tickets}
+    tickets += [{"ticket_no": t, "status": None} for t in ticket_nos if t not in known]
+    attachments = _rows(conn, "select * from netcare_attachments where ticket_no = any(:t) "
+                              "order by ticket_no, kind, file_name", {"t": ticket_nos})
+    ppd = []
+    if _has_temp(conn, "punched_person_days"):
+        ppd = _rows(conn, "select ticket_no, engineer_id, day, visits from punched_person_days "
+                          "where ticket_no = any(:t) order by ticket_no, engineer_id, day", {"t": ticket_nos})
+    attendance = []
+    if item["service_type"] == "驻场" and item["item_kind"] == "cycle":
+        attendance = _data_rows(conn, "select * from netcare_resident_attendance where ticket_no = any(:t) "
+                                 "and work_date between :s and :e order by ticket_no, engineer_id, work_date",
+                           {"t": ticket_nos, "s": item["cycle_start"], "e": item["cycle_end"]})
+    acceptances = _rows(conn, "select * from isc_acceptances where po_no = :p and po_line_no = :l "
+                              "order by acceptance_no", {"p": item["po_no"], "l": item["po_line_no"]})
+    excluded = _rows(conn, _sql("20_excluded_rows.sql"),
+                     {"business_date": business_date, "po_no": item["po_no"], "tickets": ticket_nos})
+
+    by_ticket_kinds: dict[str, set] = {}
+    for a in attachments:
+        by_ticket_kinds.setdefault(a["ticket_no"], set()).add(a["kind"])
+    punched: dict[str, int] = {}
+    for p in ppd:
+        punched[p["ticket_no"]] = punched.get(p["ticket_no"], 0) + 1
+    ticket_view = []
+    for t in sorted(tickets, key=lambda r: r["ticket_no"]):
+        have = sorted(by_ticket_kinds.get(t["ticket_no"], set()))
+        need = REQUIRED_ATTACHMENTS.get(t.get("ticket_type") or "", ())
+        ticket_view.append({
+            "ticket_no": t["ticket_no"], "ticket_type": t.get("ticket_type"), "status": t.get("status"),
+            "engineer_id": t.get("engineer_id"), "engineer_name": t.get("engineer_name"),
+            "created_at": t.get("created_at"), "closed_at": t.get("closed_at"),
+            "dispatched_person_days": t.get("dispatched_person_days"),
+            "punched_person_days": punched.get(t["ticket_no"], 0),
+            "attachments": have, "missing_kinds": [k for k in need if k not in have],
+        })
+
+    att_summary: dict[tuple, dict] = {}
+    for a in attendance:
+        k = (a["ticket_no"], a["engineer_id"])
+        s = att_summary.setdefault(k, {"ticket_no": a["ticket_no"], "engineer_id": a["engineer_id"],
+                                       "engineer_name": a.get("engineer_name"), "present_days": 0, "leave_days": 0,
+                                       "first_day": a["work_date"], "last_day": a["work_date"]})
+        if a.get("clock_in_at") or a.get("clock_out_at"):
+            s["present_days"] += 1
+        if a.get("leave_type"):
+            s["leave_days"] += 1
+        s["first_day"] = min(s["first_day"], a["work_date"])
+        s["last_day"] = max(s["last_day"], a["work_date"])
+
+    finding_view = []
+    for f in findings:
+        rule = catalogue.get(f["rule_code"])
+        subject = " ".join(str(x) for x in (f.get("ticket_no"), f.get("acceptance_no"), f.get("engineer_id"),
+                                            f.get("day")) if x) or f"{item['po_no']}-{item['po_line_no']}"
+        finding_view.append({
+            "finding_id": f["finding_id"], "rule_code": f["rule_code"], "severity": f["severity"],
+            "subject": subject, "title": rule.title if rule else f["rule_code"], "details": f.get("details"),
+            "triage_reason": f.get("triage_reason"), "triage_filing_ref": f.get("triage_filing_ref"),
+            "triage_by": f.get("triage_by"),
+            "triage_at": f["triage_at"].astimezone(dt.UTC).replace(tzinfo=None) if f.get("triage_at") else None,
+        })
+    blocking = [f for f in finding_view if not f["triage_reason"]]
+    reasons = sorted({f"{f['rule_code']} {f['subject']}" for f in blocking})
+    status = "blocked" if blocking else "ready"
+
+    formula = None
+    if cycle:
+        if cycle.get("days_in_period") and cycle.get("days_in_cycle") is not None:
+            exact = (Decimal(cycle["line_amount"]) * cycle["days_in_cycle"] / cycle["days_in_period"])
+            formula = (f"{render.money(cycle['line_amount'])} × {cycle['days_in_cycle']} ÷ {cycle['days_in_period']} "
+                       f"= {render.money(exact.quantize(Decimal('0.01')))}")
+            if Decimal(cycle["cycle_amount"]) != exact.quantize(Decimal("0.01")):
+                formula += f"；末期取余数（各期合计等于PO行金额）：{render.money(cycle['cycle_amount'])}"
+
+    rows = [{"source": "isc_po_lines", "key": f"{item['po_no']}-{item['po_line_no']}", "sha256": row_hash(line)}]
+    if cycle:
+        rows.append({"source": "cycle_schedule", "key": pack_key(item),
+                     "sha256": row_hash(cycle, drop=("business_date", "submit_deadline"))})
+    rows += [{"source": "isc_acceptances", "key": a["acceptance_no"], "sha256": row_hash(a)} for a in acceptances]
+    rows += [{"source": "netcare_workorders", "key": t["ticket_no"], "sha256": row_hash(t)} for t in tickets
+             if t["ticket_no"] in known]
+    rows += [{"source": "netcare_attachments", "key": f"{a['ticket_no']} {a['kind']} {a['file_name']}",
+              "sha256": row_hash(a)} for a in attachments]
+    rows += [{"source": "punched_person_days", "key": f"{p['ticket_no']} {p['engineer_id']} {p['day']}",
+              "sha256": row_hash(p)} for p in ppd]
+    rows += [{"source": "netcare_resident_attendance", "key": f"{a['ticket_no']} {a['engineer_id']} {a['work_date']}",
+              "sha256": row_hash(a)} for a in attendance]
+    rows += [{"source": "findings", "key": f["finding_id"], "sha256": row_hash(f)} for f in finding_view]
+    rows.sort(key=lambda r: (r["source"], r["key"]))
+
+    item_view = {k: item[k] for k in ("item_kind", "po_no", "po_line_no", "service_type", "region", "customer_name",
+                                      "contract_no", "cycle_start", "cycle_end", "amount", "remark", "cycle_state")}
+    line_view = {k: line.get(k) for k in ("contract_no", "customer_name", "item_desc", "service_start", "service_end",
+                                          "line_amount", "quantity", "unit", "unit_price", "tax_rate")}
+    cycle_view = {k: cycle.get(k) for k in ("cycle_no", "days_in_cycle", "days_in_period", "line_amount",
+                                            "cycle_amount")} if cycle else {}
+    return {
+        "item": item_view, "line": line_view, "cycle": cycle_view, "formula": formula, "tickets": ticket_view,
+        "attendance": attendance, "attendance_summary": sorted(att_summary.values(), key=lambda s: (s["ticket_no"], s["engineer_id"])),
+        "findings": finding_view, "excluded": excluded, "status": status, "reasons": reasons, "rows": rows,
+    }
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def annex_workbook(data: dict) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "工单明细"
+    ws.append(["工单号", "工单类型", "状态", "工程师工号", "工程师", "创建时间", "关单时间", "派单人天", "打卡人天",
+               "已有附件", "缺少附件"])
+    for t in data["tickets"]:
+        ws.append([t["ticket_no"], t["ticket_type"], t["status"] or "未知", t["engineer_id"], t["engineer_name"],
+                   t["created_at"], t["closed_at"],
+                   float(t["dispatched_person_days"]) if t["dispatched_person_days"] is not None else None,
+                   t["punched_person_days"], "、".join(t["attachments"]), "、".join(t["missing_kinds"])])
+    _format_sheet(ws, datetime_cols=(6, 7))
+    if data["item"]["service_type"] == "驻场":
+        ws = wb.create_sheet("驻场考勤")
+        ws.append(["工单号", "工程师工号", "工程师", "日期", "班次开始", "班次结束", "签到", "签退", "请假类型",
+                   "请假审批", "异常流程"])
+        for a in data["attendance"]:
+            ws.append([a["ticket_no"], a["engineer_id"], a.get("engineer_name"), a["work_date"], a.get("shift_start"),
+                       a.get("shift_end"), a.get("clock_in_at"), a.get("clock_out_at"), a.get("leave_type"),
+                       a.get("leave_approval"), a.get("exception_flow")])
+        _format_sheet(ws, date_cols=(4,), datetime_cols=(7, 8))
+    ws = wb.create_sheet("相关问题")
+    # no "first seen" column: it depends on which earlier dates have run, and a pack's content must not
+    ws.append(["规则", "级别", "对象", "问题", "证据", "处理", "说明", "备案号", "标记人", "标记时间(UTC)"])
+    for f in data["findings"]:
+        ws.append([f["rule_code"], {"error": "错误", "warning": "警告", "info": "提示"}.get(f["severity"], f["severity"]),
+                   f["subject"], f["title"], canonical(f["details"]).decode() if f["details"] else "",
+                   "已说明（不阻塞）" if f["triage_reason"] else "未处理（阻塞）", f["triage_reason"],
+                   f["triage_filing_ref"], f["triage_by"], f["triage_at"]])
+    _format_sheet(ws, date_cols=(), datetime_cols=(10,))
+    ws = wb.create_sheet("排除的数据行")
+    ws.append(["数据来源", "行标识", "列", "原值", "隔离原因", "首次出现的文件", "行号"])
+    for r in data["excluded"]:
+        ws.append([SOURCE_ZH.get(r["source"], r["source"]), r["row_key"], r["header"], r["value"], r["reason"],
+                   r["first_file"], r["first_row_no"]])
+    _format_sheet(ws)
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    wb.properties.creator = "fieldrecon"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return deterministic_zip(buf.getvalue())
+
+
+def _format_sheet(ws, date_cols=(), datetime_cols=()) -> None:
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            if cell.column in date_cols:
+                cell.number_format = "yyyy-mm-dd"
+            elif cell.column in datetime_cols:
+                cell.number_format = "yyyy-mm-dd hh:mm"
+    finish_sheet(ws)
+
+
+def pack_files(data: dict, key: str, version: int, prepared_on: dt.date) -> dict[str, bytes]:
+    """The files of one pack, by name (without the manifest)."""
+    ctx = dict(data, version=version, prepared_on=prepared_on,
+               data_as_of=(prepared_on + dt.timedelta(days=1)).isoformat() + " 00:00")
+    html = render.render_html("acceptance_doc.html.j2", ctx)
+    stem = safe_name(key)
+    return {
+        f"验收单_{stem}.html": html.encode("utf-8"),
+        f"验收单_{stem}.pdf": render.html_to_pdf(html),
+        f"附件明细_{stem}.xlsx": annex_workbook(data),
+    }
+
+
+def manifest(data: dict, key: str, version: int, prepared_on: dt.date, files: dict[str, bytes]) -> bytes:
+    body = {
+        "pack": key,
+        "version": version,
+        "prepared_on": prepared_on.isoformat(),
+        "as_of": (prepared_on + dt.timedelta(days=1)).isoformat() + "T00:00:00",
+        "status": data["status"],
+        "reasons": data["reasons"],
+        "po_no": data["item"]["po_no"],
+        "po_line_no": data["item"]["po_line_no"],
+        "region": data["item"]["region"],
+        "service_type": data["item"]["service_type"],
+        "customer_name": data["item"]["customer_name"],
+        "period": ([_plain(data["item"]["cycle_start"]), _plain(data["item"]["cycle_end"])]
+                   if data["item"]["cycle_start"] else None),
+        "amount": _plain(data["item"]["amount"]),
+        "rows": data["rows"],
+        "files": {name: sha256(body) for name, body in sorted(files.items())},
+    }
+    return (json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def build_zip(data: dict, key: str, version: int, prepared_on: dt.date) -> bytes:
+    files = pack_files(data, key, version, prepared_on)
+    files["manifest.json"] = manifest(data, key, version, prepared_on, files)
+    return zip_archive(files)
+
+
+# ---------------------------------------------------------------- versions
+
+
+def _summary(data: dict) -> dict:
+    return _plain({
+        "amount": data["item"]["amount"], "status": data["status"], "reasons": data["reasons"],
+        "tickets": [t["ticket_no"] for t in data["tickets"]],
+        "rows": {f"{r['source']}|{r['key']}": r["sha256"] for r in data["rows"]},
+        "explained": sorted(f["finding_id"] for f in data["findings"] if f["triage_reason"]),
+    })
+
+
+def describe_changes(old: dict | None, new: dict) -> list[str]:
+    """What changed between two versions' summaries, in Chinese (e.g. "工单 WO1 新增")."""
+    if not old:
+        return ["首个版本"]
+    out = []
+    if old.get("amount") != new.get("amount"):
+        out.append(f"金额 {render.money(old.get('amount'))} → {render.money(new.get('amount'))}")
+    if old.get("status") != new.get("status"):
+        zh = {"ready": "可提交", "blocked": "阻塞"}
+        out.append(f"状态 {zh.get(old.get('status'), old.get('status'))} → {zh.get(new.get('status'), new.get('status'))}")
+    ot, nt = set(old.get("tickets", [])), set(new.get("tickets", []))
+    out += [f"工单 {t} 新增" for t in sorted(nt - ot)] + [f"工单 {t} 移除" for t in sorted(ot - nt)]
+    oe, ne = set(old.get("explained", [])), set(new.get("explained", []))
+    out += [f"问题 {f} 已说明" for f in sorted(ne - oe)] + [f"问题 {f} 取消说明" for f in sorted(oe - ne)]
+    orows, nrows = old.get("rows", {}), new.get("rows", {})
+    for k in sorted(set(orows) | set(nrows)):
+        source, _, key = k.partition("|")
+        label = f"{SOURCE_ZH.get(source, source)} {key}"
+        if k not in orows:
+            out.append(f"{label} 新增")
+        elif k not in nrows:
+            out.append(f"{label} 移除")
+        elif orows[k] != nrows[k]:
+            out.append(f"{label} 数据变化")
+    return out or ["内容变化"]
+
+
+def _store_version(conn, store: Path, item: dict, key: str, data: dict, business_date: dt.date,
+                   source_files: list[dict]) -> tuple[dict, bool]:
+    content_sha = sha256(canonical({k: v for k, v in data.items()}))
+    existing = conn.execute(sa.text("select * from packs.versions where pack_key = :k and content_sha256 = :c"),
+                            {"k": key, "c": content_sha}).mappings().first()
+    if existing:
+        path = store / existing["zip_path"]
+        if not path.exists() or sha256(path.read_bytes()) != existing["zip_sha256"]:
+            body = build_zip(data, key, existing["version_no"], existing["first_business_date"])
+            if sha256(body) != existing["zip_sha256"]:
+                log.warning("pack %s v%s rebuilt with different bytes", key, existing["version_no"])
+            write_atomic(path, body)
+        return dict(existing), False
+    previous = conn.execute(sa.text("select * from packs.versions where pack_key = :k order by version_no desc limit 1"),
+                            {"k": key}).mappings().first()
+    version = (previous["version_no"] if previous else 0) + 1
+    body = build_zip(data, key, version, business_date)
+    rel = Path(region_dir(item["region"])) / safe_name(key) / f"v{version:03d}" / zip_name(item)
+    write_atomic(store / rel, body)
+    summary = _summary(data)
+    row = {
+        "pack_key": key, "version_no": version, "content_sha256": content_sha, "zip_sha256": sha256(body),
+        "zip_path": rel.as_posix(), "file_name": zip_name(item), "item_kind": item["item_kind"],
+        "region": item["region"], "po_no": item["po_no"], "po_line_no": item["po_line_no"],
+        "service_type": item["service_type"], "customer_name": item["customer_name"],
+        "cycle_start": item["cycle_start"], "cycle_end": item["cycle_end"], "amount": item["amount"],
+        "status": data["status"], "reasons": data["reasons"], "first_business_date": business_date,
+        "source_files": json.dumps(source_files, ensure_ascii=False),
+        "changes": json.dumps(describe_changes(previous["summary"] if previous else None, summary), ensure_ascii=False),
+        "content_rows": json.dumps(data["rows"], ensure_ascii=False),
+        "summary": json.dumps(summary, ensure_ascii=False),
+    }
+    conn.execute(sa.text(
+        "insert into packs.versions (pack_key, version_no, content_sha256, zip_sha256, zip_path, file_name, item_kind, "
+        "region, po_no, po_line_no, service_type, customer_name, cycle_start, cycle_end, amount, status, reasons, "
+        "first_business_date, source_files, changes, content_rows, summary) values (:pack_key, :version_no, "
+        ":content_sha256, :zip_sha256, :zip_path, :file_name, :item_kind, :region, :po_no, :po_line_no, :service_type, "
+        ":customer_name, :cycle_start, :cycle_end, :amount, :status, :reasons, :first_business_date, "
+        "cast(:source_files as jsonb), cast(:changes as jsonb), cast(:content_rows as jsonb), cast(:summary as jsonb))"
+    ), row)
+    return row, True
+
+
+def source_files_of(conn, business_date: dt.date) -> list[dict]:
+    """The extract files a run of this date sees: name and sha256 (for the version index)."""
+    return [{"name": r["file_name"], "sha256": r["sha256"]} for r in conn.execute(sa.text(
+        "select file_name, sha256 from ops.files where status = 'loaded' and extract_date <= :d "
+        "order by source, extract_date, delivery_no, file_name"), {"d": business_date}).mappings()]
+
+
+# ---------------------------------------------------------------- per-region run files
+
+
+def regional_run_files(engine: sa.Engine, ctx, store: Path) -> dict:
+    """Copies of the run's clerk files per region under `<store>/runs/<date>/<region>/`: rows of other
+    regions removed, sheets without a 区域 column left out (except the rule explanations)."""
+    out_dir = Path(ctx.output_dir)
+    base = store / "runs" / ctx.business_date
+    regions: set[str | None] = set()
+    tables: dict[str, tuple[list[str], list[list[str]]]] = {}
+    for name in ("findings.csv", "acceptance_todo.csv"):
+        path = out_dir / name
+        if not path.exists():
+            continue
+        rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
+        if rows:
+            tables[name] = (rows[0], rows[1:])
+            if "region" in rows[0]:
+                i = rows[0].index("region")
+                regions |= {r[i] or None for r in rows[1:]}
+    xlsx_path = out_dir / "exceptions.xlsx"
+    with engine.connect() as conn:
+        regions |= set(conn.execute(sa.text("select distinct region from packs.versions")).scalars())
+    written = 0
+    for region in sorted(regions, key=lambda r: r or ""):
+        target = base / region_dir(region)
+        for name, (header, body) in tables.items():
+            i = header.index("region") if "region" in header else None
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator="\r\n")
+            w.writerow(header)
+            for r in body:
+                if i is not None and (r[i] or None) == region:
+                    w.writerow(r)
+            write_atomic(target / name, ("\ufeff" + buf.getvalue()).encode("utf-8"))
+            written += 1
+        if xlsx_path.exists():
+            write_atomic(target / "exceptions.xlsx", regional_workbook(xlsx_path.read_bytes(), region))
+            written += 1
+    return {"regions": len(regions), "files": written}
+
+
+def regional_workbook(data: bytes, region: str | None) -> bytes:
+    wb = load_workbook(io.BytesIO(data))
+    for ws in list(wb.worksheets):
+        header = [c.value for c in ws[1]] if ws.max_row >= 1 else []
+        col = next((i for i, h in enumerate(header) if h in REGION_HEADERS), None)
+        if col is None:
+            if ws.title not in ALL_REGIONS_SHEETS:
+                wb.remove(ws)
+            continue
+        for r in range(ws.max_row, 1, -1):
+            if (ws.cell(r, col + 1).value or None) != region:
+                ws.delete_rows(r)
+        if ws.auto_filter.ref:
+            ws.auto_filter.ref = f"A1:{ws.cell(1, max(ws.max_column, 1)).column_letter}{max(ws.max_row, 1)}"
+    if not wb.worksheets:
+        wb.create_sheet("无数据")
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    buf = io.BytesIO()
+    wb.save(buf)
+    return deterministic_zip(buf.getvalue())
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def build_all(engine: sa.Engine, ctx) -> dict:
+    """Render every acceptance to-do item's pack of ctx's business date into the pack store."""
+    t0 = time.monotonic()
+    store = packs_dir()
+    business_date = ctx.date
+    params = rules.bind_params(business_date, ctx.params)
+    catalogue = rules.catalogue()
+    counts = {"packs": 0, "ready": 0, "blocked": 0, "new_versions": 0}
+    with engine.begin() as conn:
+        # one builder at a time: version numbers are allocated per pack key
+        conn.execute(sa.text("select pg_advisory_xact_lock(hashtext('fieldrecon.packs'))"))
+        items = _rows(conn, "select * from mart.acceptance_todo(:d)", {"d": business_date})
+        all_findings = _rows(conn, _sql("10_item_findings.sql"), {"business_date": business_date})
+        by_item: dict[tuple, list[dict]] = {}
+        for f in all_findings:
+            by_item.setdefault((f["item_po_no"], f["item_po_line_no"], f["item_cycle_start"]), []).append(f)
+        rules.materialise_staging(conn, params["as_of"])
+        try:
+            with conn.begin_nested():
+                rules.materialise_models(conn, "checkin", params)
+        except Exception:  # noqa: BLE001 - person-days are informative; a pack without them is still useful
+            log.exception("punched person-days unavailable; packs show 0")
+        source_files = source_files_of(conn, business_date)
+        keys = []
+        for item in items:
+            key = pack_key(item)
+            keys.append(key)
+            data = gather(conn, item, business_date,
+                          by_item.get((item["po_no"], item["po_line_no"], item["cycle_start"]), []), catalogue)
+            row, new = _store_version(conn, store, item, key, data, business_date, source_files)
+            conn.execute(sa.text(
+                "insert into packs.pack_runs (business_date, pack_key, version_no) values (:d, :k, :v) "
+                "on conflict (business_date, pack_key) do update set version_no = excluded.version_no"),
+                {"d": business_date, "k": key, "v": row["version_no"]})
+            counts["packs"] += 1
+            counts[data["status"]] += 1
+            counts["new_versions"] += int(new)
+        conn.execute(sa.text("delete from packs.pack_runs where business_date = :d and not (pack_key = any(:k))"),
+                     {"d": business_date, "k": keys})
+    counts["run_files"] = regional_run_files(engine, ctx, store)
+    write_index(engine, store)
+    counts["seconds"] = round(time.monotonic() - t0, 2)
+    return counts
+
+
+def list_versions(conn, business_date: dt.date | None = None) -> list[dict]:
+    """Every stored version, newest first, with the business dates whose runs produced it."""
+    rows = conn.execute(sa.text(
+        "select v.pack_key, v.version_no, v.file_name, v.zip_path, v.zip_sha256, v.item_kind, v.region, v.po_no, "
+        "v.po_line_no, v.service_type, v.customer_name, v.cycle_start, v.cycle_end, v.amount, v.status, v.reasons, "
+        "v.first_business_date, v.changes, "
+        "coalesce((select array_agg(r.business_date order by r.business_date) from packs.pack_runs r "
+        "where r.pack_key = v.pack_key and r.version_no = v.version_no), '{}') as business_dates, "
+        "v.version_no = (select max(x.version_no) from packs.versions x where x.pack_key = v.pack_key) as is_latest "
+        "from packs.versions v "
+        "where cast(:d as date) is null or exists (select 1 from packs.pack_runs r where r.pack_key = v.pack_key "
+        "and r.version_no = v.version_no and r.business_date = cast(:d as date)) "
+        "order by v.first_business_date desc, v.region, v.po_no, v.po_line_no, v.cycle_start desc nulls last, "
+        "v.version_no desc"), {"d": business_date}).mappings()
+    return [dict(r) for r in rows]
+
+
+def write_index(engine: sa.Engine, store: Path) -> None:
+    """`<store>/index.json`: the version index as a file, for readers without the warehouse."""
+    with engine.connect() as conn:
+        rows = list_versions(conn)
+    body = json.dumps(_plain(rows), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    write_atomic(store / "index.json", body.encode("utf-8"))

@@ -1,0 +1,112 @@
+"""The data-quality step's outputs: per-file accounting of the files a date sees, stale sources,
+quarantine by reason (recorded in the run summary) and the clerks' quarantine workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from fieldrecon.contract import SOURCES
+
+# Which outputs read which sources: a stale source marks these as built on old data.
+DEPENDENT_OUTPUTS = {
+    "netcare_workorders": ["checkin", "attendance", "po"],
+    "netcare_punches": ["checkin"],
+    "timesheet_entries": ["checkin"],
+    "timesheet_engineers": ["checkin", "attendance"],
+    "isc_po_lines": ["po", "attendance"],
+    "isc_acceptances": ["po"],
+    "netcare_rfcs": ["changes"],
+    "netcare_rfc_tasks": ["changes"],
+    "netcare_resident_attendance": ["attendance"],
+    "netcare_attachments": ["po"],
+}
+STATUS_ZH = {"loaded": "已加载", "rejected": "整文件拒收", "repeat": "重复文件", "unrecognised": "无法识别", "pending": "待加载"}
+
+
+def visible_files(conn: sa.Connection, business_date: dt.date) -> list[dict]:
+    rows = conn.execute(
+        sa.text(
+            "select file_id, file_name, source, extract_date, delivery_no, status, reason, sha256, arrived_at, "
+            "header_row, extra_columns, ignored_sheets, rows_read, rows_loaded, rows_quarantined, rows_duplicate "
+            "from ops.files where extract_date <= :d or extract_date is null order by source, extract_date, delivery_no, file_name"
+        ),
+        {"d": business_date},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def quality(engine: sa.Engine, ctx) -> dict:
+    d = ctx.date
+    with engine.begin() as conn:
+        files = visible_files(conn, d)
+        bad = [f for f in files if f["status"] == "loaded"
+               and f["rows_read"] != f["rows_loaded"] + f["rows_quarantined"] + f["rows_duplicate"]]
+        if bad:
+            raise RuntimeError(f"row counts do not add up for {[f['file_name'] for f in bad]}")
+        newest = dict(conn.execute(sa.text(
+            "select source, max(extract_date) from ops.files where status = 'loaded' and extract_date <= :d group by 1"
+        ), {"d": d}).all())
+        by_reason = dict(conn.execute(sa.text(
+            "select q.reason_code, count(*) from ops.quarantine q join ops.files f using (file_id) "
+            "where f.extract_date <= :d group by 1 order by 1"), {"d": d}).all())
+        quarantine_rows = conn.execute(sa.text(
+            "select f.file_name, f.source, q.row_no, q.header, q.value, q.reason, q.reason_code "
+            "from ops.quarantine q join ops.files f using (file_id) where f.extract_date <= :d "
+            "order by f.file_name, q.row_no, q.column_name"), {"d": d}).all()
+    sources = {}
+    for name in SOURCES:
+        last = newest.get(name)
+        stale = last is None or last < d
+        sources[name] = {"newest_extract_date": last.isoformat() if last else None, "stale": stale,
+                         "affects": DEPENDENT_OUTPUTS[name] if stale else []}
+    counts = {s: sum(1 for f in files if f["status"] == s) for s in ("loaded", "rejected", "repeat", "unrecognised", "pending")}
+    result = {
+        "files_visible": counts,
+        "rows": {
+            "read": sum(f["rows_read"] or 0 for f in files if f["status"] == "loaded"),
+            "loaded": sum(f["rows_loaded"] or 0 for f in files if f["status"] == "loaded"),
+            "quarantined": sum(f["rows_quarantined"] or 0 for f in files if f["status"] == "loaded"),
+            "duplicate": sum(f["rows_duplicate"] or 0 for f in files if f["status"] == "loaded"),
+        },
+        "quarantine_by_reason": by_reason,
+        "sources": sources,
+        "stale_outputs": sorted({o for s in sources.values() for o in s["affects"]}),
+        "per_file": [
+            {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in f.items()
+             if k not in ("arrived_at",)} | {"arrived_at": f["arrived_at"].isoformat() if f["arrived_at"] else None}
+            for f in files
+        ],
+    }
+    write_quarantine_workbook(Path(ctx.output_dir) / "quarantine.xlsx", files, quarantine_rows, ctx)
+    return result
+
+
+def write_quarantine_workbook(path: Path, files: list[dict], rows, ctx) -> None:
+    from openpyxl import Workbook
+
+    from fieldrecon.outputs.xlsx import finish_sheet
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "隔离行"
+    ws.append(["文件", "数据来源", "行号", "列", "值", "原因", "原因代码"])
+    for r in rows:
+        ws.append([r.file_name, SOURCES[r.source].title_zh, r.row_no, r.header, r.value, r.reason, r.reason_code])
+    finish_sheet(ws)
+    ws2 = wb.create_sheet("文件清单")
+    ws2.append(["文件", "数据来源", "提取日期", "状态", "说明", "读取行数", "加载行数", "隔离行数", "重复行数"])
+    for f in files:
+        ws2.append([f["file_name"], SOURCES[f["source"]].title_zh if f["source"] else "", f["extract_date"],
+                    STATUS_ZH.get(f["status"], f["status"]), f["reason"] or "", f["rows_read"], f["rows_loaded"],
+                    f["rows_quarantined"], f["rows_duplicate"]])
+    finish_sheet(ws2)
+    ws3 = wb.create_sheet("说明")
+    ws3.append(["业务日期", ctx.business_date])
+    ws3.append(["数据截止 (as_of)", ctx.as_of])
+    ws3.append(["说明", "隔离行不参与任何规则；同一主键以前的有效行继续有效。整文件拒收的文件见“文件清单”。"])
+    from fieldrecon.outputs.xlsx import save_workbook
+
+    save_workbook(wb, path)

@@ -1,0 +1,558 @@
+"""Resident (驻场) weekly and monthly reports (issue 7; rulebook RA-08).
+
+`build_all(engine, ctx)` runs after the rule families of a business date (it reads the attendance
+family's slot models and the PO family's `mart.cycle_schedule` snapshot of that date):
+
+1. **Expected reports** (`include/sql/mart/reports/10_report_periods.sql`): for each ticket and engineer
+   with resident attendance, every calendar week (Mon–Sun) and month with attendance, clipped to the
+   engineer's first and last attendance day on the ticket; due on the next working day on or after the
+   following Monday / the 1st of the following month (the warehouse calendar, `ops.next_working_day`).
+2. **Content** of every report whose calendar period is over by as_of (the other SQL files of that
+   folder): attendance by day with anomalies and exception-flow state, timesheet hours by work kind
+   with the work notes, the tickets at the customer opened / closed in the period (state as of the
+   period's end), month-to-date and 3-month anomaly totals against RA-04 / RA-05; monthly reports add
+   the resident PO cycle(s) and the 3-month trend. The content is plain data (`report_data`); its
+   hash, with `FORMAT_VERSION`, identifies a **version**.
+3. **Versions** (`mart.resident_report_versions`): a content not seen before for that report is a new
+   version (max + 1); `generated_on` is the business date of the earliest run that produced it (never
+   the wall clock). Files (HTML and PDF through `fieldrecon.outputs.render`, Excel) are rendered only for a
+   version whose files are not on disk; the bytes depend only on the content and the version number,
+   so a rerun or a re-render gives identical bytes. Version assignment and rendering hold an advisory
+   lock, so concurrent backfills of different dates build reports one after the other.
+   Files: `<reports_dir>/<weekly|monthly>/<YYYY>/<ticket>/<engineer>/<name>_v<N>.{html,pdf,xlsx}`.
+4. **Status snapshot** (`mart.resident_reports`, one per business date): not due / generated / late
+   (first generated after the due date) / missing (due date over, nothing generated); also written to
+   `resident_reports.csv` in the run's output folder.
+
+Nothing is read from the wall clock; no phone numbers are read.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import time
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+from fieldrecon import settings
+from fieldrecon.outputs.files import write_atomic
+from fieldrecon.outputs.xlsx import finish_sheet, save_workbook
+from fieldrecon.recon import rules
+from fieldrecon.settings import SQL_DIR
+
+log = logging.getLogger(__name__)
+
+# Bump when the layout of the documents changes: every report then gets a new version.
+FORMAT_VERSION = "1"
+KINDS = ("weekly", "monthly")
+KIND_ZH = {"weekly": "驻场周报", "monthly": "驻场月报"}
+TEMPLATES = {"weekly": "resident_weekly.html.j2", "monthly": "resident_monthly.html.j2"}
+STATUS_ZH = {"not due": "未到期", "generated": "已生成", "late": "逾期生成", "missing": "缺失"}
+CYCLE_STATE_ZH = {"future": "未到期", "due": "待提交验收", "submitted": "验收审批中", "accepted": "已验收",
+                  "rejected": "验收被驳回"}
+WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+KIND_SLOT_ZH = {"missing": "缺卡", "late": "迟到", "early": "早退"}
+REQUIRED_FAMILIES = ("attendance", "po")
+VERSION_LOCK = 724_050  # advisory lock: one version assigner at a time (backfills run concurrently)
+CONTENT_QUERIES = ("attendance", "timesheet", "tickets", "anomalies", "cycles", "trend")
+
+
+def reports_dir() -> Path:
+    """Where report files live: env FIELDRECON_REPORTS, else <FIELDRECON_HOME>/reports."""
+    return Path(os.environ.get("FIELDRECON_REPORTS") or settings.home() / "reports").resolve()
+
+
+def _sql(stem: str) -> str:
+    path = next((SQL_DIR / "mart" / "reports").glob(f"*_{stem}.sql"))
+    return path.read_text(encoding="utf-8").strip().rstrip(";")
+
+
+# ---------------------------------------------------------------------------------------------
+# formatting (deterministic text for documents and the content hash)
+
+
+def _d(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _zh_date(value: dt.date) -> str:
+    return f"{value.year}年{value.month:02d}月{value.day:02d}日"
+
+
+def _num(value) -> str:
+    """Hours and counts: up to 2 decimals, no trailing zeros (8, 7.5, 0.25)."""
+    if value is None:
+        return ""
+    q = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    text = format(q, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _amount(value) -> str:
+    if value is None:
+        return ""
+    q = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{q:,.2f}"
+
+
+def _clock(value: dt.datetime | None, day: dt.date) -> str:
+    if value is None:
+        return "—"
+    if value.date() == day:
+        return value.strftime("%H:%M")
+    if value.date() == day + dt.timedelta(days=1):
+        return "次日 " + value.strftime("%H:%M")
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def _slot_text(kind: str | None, minutes, judged: bool) -> str:
+    if not judged:
+        return "未判定"
+    if kind is None:
+        return "正常"
+    text = KIND_SLOT_ZH.get(kind, kind)
+    return f"{text} {minutes} 分钟" if minutes else text
+
+
+def period_label(kind: str, start: dt.date, end: dt.date, key: dt.date) -> str:
+    span = f"{_zh_date(start)}至{_zh_date(end)}"
+    if kind == "monthly":
+        return f"{key.year}年{key.month:02d}月（{span}）"
+    return span
+
+
+def report_name(p: dict) -> str:
+    kind_zh = KIND_ZH[p["report_kind"]]
+    return f"{kind_zh}_{p['ticket_no']}_{p['engineer_id']}_{p['period_start']:%Y%m%d}-{p['period_end']:%Y%m%d}"
+
+
+def _safe(part: str) -> str:
+    return re.sub(r"[^\w.\-]+", "_", part).strip("._") or "_"
+
+
+def relative_paths(p: dict, version: int) -> dict[str, str]:
+    folder = Path(p["report_kind"], f"{p['period_key']:%Y}", _safe(p["ticket_no"]), _safe(p["engineer_id"]))
+    stem = _safe(report_name(p)) + f"_v{version}"
+    return {ext: str(folder / f"{stem}.{ext}") for ext in ("html", "pdf", "xlsx")}
+
+
+# ---------------------------------------------------------------------------------------------
+# report content
+
+
+def report_data(p: dict, rows: dict[str, list[dict]], params: dict) -> dict:
+    """The content of one report as plain, JSON-safe data (strings and ints only): what the
+    templates and the workbook show, and what the content hash covers."""
+    kind = p["report_kind"]
+    attendance = []
+    n_anomalies = excused_days = leave_days = open_gaps = 0
+    for a in rows.get("attendance", []):
+        day = a["work_date"]
+        anomalous = a["in_kind"] is not None or a["out_kind"] is not None
+        n_anomalies += a["counted_anomalies"]
+        leave = ""
+        if a["leave_type"]:
+            leave = a["leave_type"] + (f"（{a['leave_approval']}）" if a["leave_approval"] else "")
+            if a["leave_excused"]:
+                leave_days += 1
+        flow = a["exception_flow"] or ""
+        if flow and a["exception_decided_at"] and flow in ("已通过", "已驳回"):
+            flow += f"（{a['exception_decided_at']:%Y-%m-%d}）"
+        if a["leave_excused"]:
+            handling = "请假已批准，豁免"
+        elif a["flow_excused"]:
+            handling = "异常电子流已批准，豁免"
+        elif anomalous and a["counted_anomalies"]:
+            open_gaps += 1
+            if a["exception_flow"] == "审批中":
+                handling = f"电子流审批中，须于 {_d(a['ra06_deadline'])} 前批准"
+            elif a["exception_flow"] == "已驳回":
+                handling = "电子流已驳回，计入异常"
+            elif a["exception_flow"] == "已通过":
+                handling = "电子流批准晚于截止日，计入异常"
+            else:
+                handling = f"未提交异常电子流（截止 {_d(a['ra06_deadline'])}）"
+        else:
+            handling = ""
+        if a["leave_excused"] or a["flow_excused"]:
+            excused_days += 1
+        attendance.append({
+            "date": _d(day),
+            "weekday": WEEKDAY_ZH[day.weekday()],
+            "shift": f"{a['shift_start']:%H:%M}-{a['shift_end']:%H:%M}" + ("（夜班）" if a["night_shift"] else ""),
+            "clock_in": _clock(a["clock_in_at"], day),
+            "clock_out": _clock(a["clock_out_at"], day),
+            "in_status": _slot_text(a["in_kind"], a["in_minutes"], a["in_judged"]),
+            "out_status": _slot_text(a["out_kind"], a["out_minutes"], a["out_judged"]),
+            "leave": leave,
+            "flow": flow,
+            "handling": handling,
+            "counted": int(a["counted_anomalies"]),
+        })
+    by_kind: dict[str, list] = defaultdict(lambda: [Decimal(0), 0])
+    timesheet = []
+    total = Decimal(0)
+    for t in rows.get("timesheet", []):
+        hours = Decimal(str(t["hours"]))
+        by_kind[t["work_kind"]][0] += hours
+        by_kind[t["work_kind"]][1] += 1
+        total += hours
+        timesheet.append({"date": _d(t["work_date"]), "kind": t["work_kind"], "hours": _num(hours),
+                          "note": t["work_note"] or ""})
+    kind_order = ["现场", "远程", "差旅", "培训", "其他"]
+    hours_by_kind = [{"kind": k, "hours": _num(v[0]), "entries": v[1]}
+                     for k, v in sorted(by_kind.items(), key=lambda kv: (kind_order.index(kv[0]) if kv[0] in kind_order else 99, kv[0]))]
+    tickets = [{
+        "ticket_no": t["ticket_no"],
+        "ticket_type": t["ticket_type"] or "",
+        "status": t["status"] or "",
+        "engineer_name": t["engineer_name"] or "",
+        "created_at": t["created_at"].strftime("%Y-%m-%d %H:%M") if t["created_at"] else "",
+        "closed_at": t["closed_at"].strftime("%Y-%m-%d %H:%M") if t["closed_at"] else "",
+        "change": "、".join(x for x, f in (("新开", t["opened_in_period"]), ("关闭", t["closed_in_period"])) if f),
+    } for t in rows.get("tickets", [])]
+    an = (rows.get("anomalies") or [{}])[0]
+    month_limit = int(an.get("month_limit", params["ra04_max_month_anomalies"]))
+    three_limit = int(an.get("three_month_limit", params["ra05_max_quarter_anomalies"]))
+    mtd, three = int(an.get("month_to_date", 0)), int(an.get("three_months", 0))
+    anomalies = {
+        "month": an.get("month", ""),
+        "first_month_of_3": an.get("first_month_of_3", ""),
+        "month_to_date": mtd,
+        "month_limit": month_limit,
+        "month_state": f"超过 {month_limit} 次：须提交改进计划" if mtd > month_limit else "未超限",
+        "three_months": three,
+        "three_month_limit": three_limit,
+        "three_month_state": f"超过 {three_limit} 次：厂商可能要求换人" if three > three_limit else "未超限",
+    }
+    data = {
+        "kind": kind,
+        "title": KIND_ZH[kind],
+        "ticket_no": p["ticket_no"],
+        "engineer_id": p["engineer_id"],
+        "engineer_name": p["engineer_name"] or "",
+        "customer_name": p["customer_name"] or "",
+        "site_address": p["site_address"] or "",
+        "region": p["region"] or "",
+        "po_no": p["po_no"] or "",
+        "period_key": _d(p["period_key"]),
+        "period_start": _d(p["period_start"]),
+        "period_end": _d(p["period_end"]),
+        "period_label": period_label(kind, p["period_start"], p["period_end"], p["period_key"]),
+        "due_date": _d(p["due_date"]),
+        "attendance": attendance,
+        "attendance_totals": {"days": len(attendance), "anomalies": n_anomalies, "excused_days": excused_days,
+                              "leave_days": leave_days, "open_gaps": open_gaps},
+        "hours_by_kind": hours_by_kind,
+        "hours_total": _num(total),
+        "timesheet": timesheet,
+        "tickets": tickets,
+        "tickets_opened": sum(1 for t in rows.get("tickets", []) if t["opened_in_period"]),
+        "tickets_closed": sum(1 for t in rows.get("tickets", []) if t["closed_in_period"]),
+        "anomalies": anomalies,
+    }
+    if kind == "monthly":
+        data["cycles"] = [{
+            "po_no": c["po_no"], "po_line_no": int(c["po_line_no"]), "cycle_no": int(c["cycle_no"]),
+            "cycle": f"{_d(c['cycle_start'])} 至 {_d(c['cycle_end'])}",
+            "amount": _amount(c["cycle_amount"]), "line_amount": _amount(c["line_amount"]),
+            "state": CYCLE_STATE_ZH.get(c["state"], c["state"]), "remark": c["remark"],
+            "submit_deadline": _d(c["submit_deadline"]),
+        } for c in rows.get("cycles", [])]
+        data["trend"] = [{
+            "month": t["month"], "attendance_days": int(t["attendance_days"]),
+            "ticket_anomalies": int(t["ticket_anomalies"]), "engineer_anomalies": int(t["engineer_anomalies"]),
+            "engineer_3m_anomalies": int(t["engineer_3m_anomalies"]), "hours": _num(t["hours"]),
+        } for t in rows.get("trend", [])]
+    return data
+
+
+def content_hash(data: dict) -> str:
+    blob = json.dumps({"format": FORMAT_VERSION, "data": data}, ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# rendering
+
+
+def render_html(data: dict, version: int) -> str:
+    from fieldrecon.outputs import render
+
+    return render.render_html(TEMPLATES[data["kind"]], {"r": data, "version": version})
+
+
+def render_pdf(html: str) -> bytes:
+    from fieldrecon.outputs import render
+
+    return render.html_to_pdf(html)
+
+
+def workbook(data: dict, version: int) -> Workbook:
+    """The report's figures as an Excel workbook (Chinese headers)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "概要"
+    ws.append(["项目", "内容"])
+    for label, value in (
+        ("报告", data["title"]), ("版本", f"v{version}"), ("工程师工号", data["engineer_id"]),
+        ("工程师姓名", data["engineer_name"]), ("客户名称", data["customer_name"]), ("局点地址", data["site_address"]),
+        ("区域", data["region"]), ("工单号", data["ticket_no"]), ("PO号", data["po_no"]),
+        ("报告周期", data["period_label"]), ("应交日期", data["due_date"]),
+        ("考勤天数", data["attendance_totals"]["days"]), ("计入异常次数", data["attendance_totals"]["anomalies"]),
+        ("待处理异常天数", data["attendance_totals"]["open_gaps"]), ("工时合计", data["hours_total"]),
+        ("新开工单", data["tickets_opened"]), ("关闭工单", data["tickets_closed"]),
+        (f"{data['anomalies']['month']} 月累计异常（上限 {data['anomalies']['month_limit']}）",
+         data["anomalies"]["month_to_date"]),
+        (f"近三个月累计异常 {data['anomalies']['first_month_of_3']} 起（上限 {data['anomalies']['three_month_limit']}）",
+         data["anomalies"]["three_months"]),
+    ):
+        ws.append([label, value])
+    finish_sheet(ws)
+    sheets = [
+        ("考勤明细", ["日期", "星期", "班次", "上班打卡", "下班打卡", "上班状态", "下班状态", "请假", "异常电子流", "处理", "计入异常"],
+         [[a["date"], a["weekday"], a["shift"], a["clock_in"], a["clock_out"], a["in_status"], a["out_status"],
+           a["leave"], a["flow"], a["handling"], a["counted"]] for a in data["attendance"]]),
+        ("工时汇总", ["工作类型", "工时", "条数"],
+         [[h["kind"], h["hours"], h["entries"]] for h in data["hours_by_kind"]] + [["合计", data["hours_total"], len(data["timesheet"])]]),
+        ("工时明细", ["日期", "工作类型", "工时", "工作内容"],
+         [[t["date"], t["kind"], t["hours"], t["note"]] for t in data["timesheet"]]),
+        ("问题处理清单", ["工单号", "工单类型", "周期末状态", "处理工程师", "创建时间", "关单时间", "本期"],
+         [[t["ticket_no"], t["ticket_type"], t["status"], t["engineer_name"], t["created_at"], t["closed_at"], t["change"]]
+          for t in data["tickets"]]),
+    ]
+    if data["kind"] == "monthly":
+        sheets += [
+            ("驻场PO周期", ["PO号", "PO行号", "周期序号", "验收周期", "周期金额", "行金额", "状态", "ISC备注", "提交截止日"],
+             [[c["po_no"], c["po_line_no"], c["cycle_no"], c["cycle"], c["amount"], c["line_amount"], c["state"],
+               c["remark"], c["submit_deadline"]] for c in data["cycles"]]),
+            ("近三个月趋势", ["月份", "考勤天数", "本工单异常", "工程师异常（全部工单）", "近三个月累计", "工时"],
+             [[t["month"], t["attendance_days"], t["ticket_anomalies"], t["engineer_anomalies"],
+               t["engineer_3m_anomalies"], t["hours"]] for t in data["trend"]]),
+        ]
+    for title, header, body in sheets:
+        s = wb.create_sheet(title)
+        s.append(header)
+        for row in body:
+            s.append(row)
+        finish_sheet(s)
+    return wb
+
+
+def write_files(data: dict, version: int, paths: dict[str, str], root: Path) -> dict[str, str | None]:
+    """Render one version's files (HTML, PDF when the renderer is there, Excel); returns the paths written."""
+    html = render_html(data, version)
+    write_atomic(root / paths["html"], html.encode("utf-8"))
+    write_atomic(root / paths["pdf"], render_pdf(html))
+    save_workbook(workbook(data, version), root / paths["xlsx"])
+    return dict(paths)
+
+
+# ---------------------------------------------------------------------------------------------
+# the run
+
+
+def _key(row) -> tuple:
+    return (row["report_kind"], row["ticket_no"], row["engineer_id"], row["period_key"])
+
+
+def collect(conn: sa.Connection, params: dict) -> tuple[list[dict], dict[tuple, dict[str, list[dict]]]]:
+    """Expected reports and, for those whose period is over, their content rows (by report key)."""
+    rules.materialise_staging(conn, params["as_of"])
+    rules.materialise_models(conn, "attendance", params)
+    conn.execute(sa.text("drop table if exists pg_temp.report_periods"))
+    conn.execute(sa.text(f"create temp table report_periods on commit drop as {_sql('report_periods')}"), params)
+    conn.execute(sa.text("analyze pg_temp.report_periods"))
+    periods = [dict(r._mapping) for r in conn.execute(sa.text(
+        "select * from report_periods order by report_kind desc, ticket_no, engineer_id, period_key"))]
+    content: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for name in CONTENT_QUERIES:
+        for r in conn.execute(sa.text(_sql(f"report_{name}")), params):
+            row = dict(r._mapping)
+            if name == "tickets":
+                key = (row["report_kind"], row.pop("report_ticket_no"), row["engineer_id"], row["period_key"])
+            elif name in ("cycles", "trend"):
+                key = ("monthly", row["ticket_no"], row["engineer_id"], row["period_key"])
+            else:
+                key = _key(row)
+            content[key][name].append(row)
+    return periods, content
+
+
+def _check_families(conn: sa.Connection, business_date: dt.date) -> None:
+    ran = set(conn.execute(sa.text("select distinct family from recon.rule_runs where business_date = :d"),
+                           {"d": business_date}).scalars())
+    missing = [f for f in REQUIRED_FAMILIES if f not in ran]
+    if missing:
+        raise RuntimeError(f"reports for {business_date} need the rule families {missing} to have run first")
+
+
+def assign_versions(conn: sa.Connection, business_date: dt.date, drafts: list[dict]) -> None:
+    """Give every draft (period dict + data + hash) its version: an existing one for a content seen
+    before (its generated_on lowered to this date if earlier), else the next number."""
+    conn.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": VERSION_LOCK})
+    for d in drafts:
+        p = d["period"]
+        keys = {"k": p["report_kind"], "t": p["ticket_no"], "e": p["engineer_id"], "p": p["period_key"]}
+        row = conn.execute(sa.text(
+            "update mart.resident_report_versions set generated_on = least(generated_on, :d) "
+            "where report_kind = :k and ticket_no = :t and engineer_id = :e and period_key = :p and content_hash = :h "
+            "returning version, generated_on, html_path, pdf_path, xlsx_path"),
+            {**keys, "d": business_date, "h": d["hash"]}).first()
+        if row is None:
+            version = conn.execute(sa.text(
+                "select coalesce(max(version), 0) + 1 from mart.resident_report_versions "
+                "where report_kind = :k and ticket_no = :t and engineer_id = :e and period_key = :p"), keys).scalar_one()
+            conn.execute(sa.text(
+                "insert into mart.resident_report_versions (report_kind, ticket_no, engineer_id, period_key, version, "
+                "content_hash, period_start, period_end, generated_on) values (:k, :t, :e, :p, :v, :h, :s, :en, :d)"),
+                {**keys, "v": version, "h": d["hash"], "s": p["period_start"], "en": p["period_end"], "d": business_date})
+            d.update(version=version, generated_on=business_date, files={}, new=True)
+        else:
+            d.update(version=row.version, generated_on=row.generated_on, new=False,
+                     files={"html": row.html_path, "pdf": row.pdf_path, "xlsx": row.xlsx_path})
+
+
+SNAPSHOT_SQL = """
+insert into mart.resident_reports (
+    business_date, report_kind, ticket_no, engineer_id, period_key, engineer_name, region, customer_name,
+    site_address, period_start, period_end, attendance_days, due_date, period_over, status, first_generated_on,
+    version, version_generated_on, content_hash, html_path, pdf_path, xlsx_path
+)
+with first_gen as (
+    select report_kind, ticket_no, engineer_id, period_key, min(generated_on) as first_generated_on
+    from mart.resident_report_versions
+    where generated_on <= cast(:d as date)
+    group by 1, 2, 3, 4
+)
+select
+    cast(:d as date), p.report_kind, p.ticket_no, p.engineer_id, p.period_key, p.engineer_name, p.region,
+    p.customer_name, p.site_address, p.period_start, p.period_end, p.attendance_days, p.due_date, p.period_over,
+    case
+        when f.first_generated_on is not null and f.first_generated_on > p.due_date then 'late'
+        when f.first_generated_on is not null then 'generated'
+        when p.due_date <= cast(:d as date) then 'missing'
+        else 'not due'
+    end,
+    f.first_generated_on, v.version, v.generated_on, v.content_hash, v.html_path, v.pdf_path, v.xlsx_path
+from report_periods as p
+left join first_gen as f
+    on f.report_kind = p.report_kind and f.ticket_no = p.ticket_no and f.engineer_id = p.engineer_id
+    and f.period_key = p.period_key
+left join run_versions as rv
+    on rv.report_kind = p.report_kind and rv.ticket_no = p.ticket_no and rv.engineer_id = p.engineer_id
+    and rv.period_key = p.period_key
+left join mart.resident_report_versions as v
+    on v.report_kind = rv.report_kind and v.ticket_no = rv.ticket_no and v.engineer_id = rv.engineer_id
+    and v.period_key = rv.period_key and v.version = rv.version
+"""
+
+SNAPSHOT_COLUMNS = [
+    ("报告类型", "report_kind"), ("区域", "region"), ("客户名称", "customer_name"), ("工单号", "ticket_no"),
+    ("工程师工号", "engineer_id"), ("工程师姓名", "engineer_name"), ("周期开始", "period_start"),
+    ("周期结束", "period_end"), ("考勤天数", "attendance_days"), ("应交日期", "due_date"), ("状态", "status"),
+    ("首次生成（业务日期）", "first_generated_on"), ("版本", "version"), ("PDF文件", "pdf_path"),
+    ("HTML文件", "html_path"), ("Excel文件", "xlsx_path"),
+]
+
+
+def _snapshot_csv(rows: list[dict]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([h for h, _ in SNAPSHOT_COLUMNS])
+    for r in rows:
+        out = []
+        for _, c in SNAPSHOT_COLUMNS:
+            v = r[c]
+            if c == "report_kind":
+                v = "周报" if v == "weekly" else "月报"
+            elif c == "status":
+                v = STATUS_ZH[v]
+            out.append("" if v is None else v.isoformat() if isinstance(v, dt.date) else str(v))
+        w.writerow(out)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _needs_files(files: dict, root: Path) -> bool:
+    """Render when a file of the version is not recorded or not on disk."""
+    return not all(files.get(k) and (root / files[k]).is_file() for k in ("html", "pdf", "xlsx"))
+
+
+def build_all(engine: sa.Engine, ctx) -> dict:
+    """Expected reports, content, versions, files and the status snapshot of ctx's business date."""
+    t0 = time.monotonic()
+    business_date = ctx.date
+    params = rules.bind_params(business_date, ctx.params)
+    root = reports_dir()
+    failed: list[str] = []
+    with engine.begin() as conn:
+        _check_families(conn, business_date)
+        periods, content = collect(conn, params)
+        drafts = []
+        for p in periods:
+            if not p["period_over"]:
+                continue
+            data = report_data(p, content.get(_key(p), {}), params)
+            drafts.append({"period": p, "data": data, "hash": content_hash(data)})
+        assign_versions(conn, business_date, drafts)
+        rendered = 0
+        for d in drafts:
+            paths = relative_paths(d["period"], d["version"])
+            if not _needs_files(d["files"], root):
+                continue
+            try:
+                files = write_files(d["data"], d["version"], paths, root)
+            except Exception:  # one bad report must not hide the others; it stays not due / missing
+                log.exception("report %s v%s failed", report_name(d["period"]), d["version"])
+                failed.append(report_name(d["period"]))
+                d["failed"] = True
+                continue
+            rendered += 1
+            conn.execute(sa.text(
+                "update mart.resident_report_versions set html_path = :html, pdf_path = :pdf, xlsx_path = :xlsx "
+                "where report_kind = :k and ticket_no = :t and engineer_id = :e and period_key = :p and version = :v"),
+                {**files, "k": d["period"]["report_kind"], "t": d["period"]["ticket_no"],
+                 "e": d["period"]["engineer_id"], "p": d["period"]["period_key"], "v": d["version"]})
+        ok = [d for d in drafts if not d.get("failed")]
+        conn.execute(sa.text("create temp table run_versions (report_kind text, ticket_no text, engineer_id text, "
+                             "period_key date, version integer) on commit drop"))
+        if ok:
+            conn.execute(sa.text("insert into run_versions values (:k, :t, :e, :p, :v)"),
+                         [{"k": d["period"]["report_kind"], "t": d["period"]["ticket_no"], "e": d["period"]["engineer_id"],
+                           "p": d["period"]["period_key"], "v": d["version"]} for d in ok])
+        for d in drafts:
+            if d.get("failed") and d["new"]:  # a version whose files were never written was not generated
+                conn.execute(sa.text(
+                    "delete from mart.resident_report_versions where report_kind = :k and ticket_no = :t "
+                    "and engineer_id = :e and period_key = :p and version = :v"),
+                    {"k": d["period"]["report_kind"], "t": d["period"]["ticket_no"], "e": d["period"]["engineer_id"],
+                     "p": d["period"]["period_key"], "v": d["version"]})
+        conn.execute(sa.text("delete from mart.resident_reports where business_date = :d"), {"d": business_date})
+        conn.execute(sa.text(SNAPSHOT_SQL), {"d": business_date})
+        snapshot = [dict(r._mapping) for r in conn.execute(sa.text(
+            "select * from mart.resident_reports where business_date = :d "
+            "order by due_date desc, region, ticket_no, engineer_id, report_kind desc, period_key"), {"d": business_date})]
+    write_atomic(Path(ctx.output_dir) / "resident_reports.csv", _snapshot_csv(snapshot))
+    by_status = {s: sum(1 for r in snapshot if r["status"] == s) for s in STATUS_ZH}
+    result = {
+        "expected": len(snapshot),
+        "by_status": by_status,
+        "generated_this_run": sum(1 for d in drafts if d.get("new") and not d.get("failed")),
+        "rendered": rendered,
+        "failed": failed,
+        "reports_dir": str(root),
+        "seconds": round(time.monotonic() - t0, 2),
+    }
+    return result

@@ -1,0 +1,75 @@
+"""The run summary (run_summary.json), built from everything the steps recorded in ops.runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from fieldrecon.outputs.files import write_atomic
+
+
+def late_files(conn: sa.Connection, file_ids: list[int], business_date: dt.date) -> dict | None:
+    """Files loaded by this run but dated before its business date (re-deliveries, late extracts):
+    every earlier date from the oldest such extract date on would now see other data."""
+    if not file_ids:
+        return None
+    rows = conn.execute(sa.text(
+        "select file_name, extract_date from ops.files where file_id = any(:ids) and extract_date < :d order by extract_date, file_name"
+    ), {"ids": file_ids, "d": business_date}).all()
+    if not rows:
+        return None
+    first, last = rows[0].extract_date, business_date - dt.timedelta(days=1)
+    return {
+        "files": [{"file_name": r.file_name, "extract_date": r.extract_date.isoformat()} for r in rows],
+        "affected_business_dates": {"from": first.isoformat(), "to": last.isoformat()},
+        "backfill_command": (
+            f"airflow backfill create --dag-id fieldrecon_nightly --from-date {first.isoformat()}T02:00:00+08:00 "
+            f"--to-date {last.isoformat()}T02:00:00+08:00 --reprocess-behavior completed"
+        ),
+    }
+
+
+def finish(engine: sa.Engine, ctx) -> dict:
+    """Close the run log row and write run_summary.json from everything the steps recorded."""
+    with engine.begin() as conn:
+        summary = conn.execute(sa.text("select summary from ops.runs where run_id = :r"), {"r": ctx.run_id}).scalar_one()
+        findings = dict(conn.execute(sa.text(
+            "select rule_code, count(*) from recon.finding_snapshots where business_date = :d group by 1 order by 1"),
+            {"d": ctx.date}).all())
+        pulled = summary.get("pull", {})
+        loads = [f for k, v in summary.items() if k.startswith("load_") for f in v.get("files", [])]
+        corrections = late_files(conn, [f["file_id"] for f in loads if f.get("status") in ("loaded", "rejected")], ctx.date)
+        out = {
+            "business_date": ctx.business_date,
+            "as_of": ctx.as_of,
+            "run_id": ctx.run_id,
+            "files": {
+                "seen": sum(len(pulled.get(k, [])) for k in ("new", "known", "repeat", "unrecognised")),
+                "new": len(pulled.get("new", [])),
+                "already_known": len(pulled.get("known", [])),
+                "repeated": len(pulled.get("repeat", [])),
+                "unrecognised": len(pulled.get("unrecognised", [])),
+                "loaded": sum(1 for f in loads if f.get("status") == "loaded"),
+                "rejected": sum(1 for f in loads if f.get("status") == "rejected"),
+            },
+            "pulled": pulled,
+            "loaded_this_run": loads,
+            "rejected_files": [f for f in summary.get("quality", {}).get("per_file", []) if f["status"] == "rejected"],
+            "unrecognised_files": pulled.get("unrecognised", []),
+            "repeated_files": pulled.get("repeat", []),
+            **{k: summary.get("quality", {}).get(k) for k in
+               ("files_visible", "rows", "quarantine_by_reason", "sources", "stale_outputs", "per_file")},
+            "corrections": corrections,
+            "findings_by_rule": findings,
+            "findings_total": sum(findings.values()),
+            "durations_seconds": {k: v.get("seconds") for k, v in summary.items() if isinstance(v, dict) and "seconds" in v},
+            "outputs": sorted(p.name for p in Path(ctx.output_dir).glob("*") if not p.name.startswith(".")) + ["run_summary.json"],
+        }
+        conn.execute(sa.text("update ops.runs set finished_at = now(), status = 'success', summary = summary || cast(:s as jsonb) "
+                             "where run_id = :r"), {"s": json.dumps({"final": out}, default=str, ensure_ascii=False), "r": ctx.run_id})
+    write_atomic(Path(ctx.output_dir) / "run_summary.json",
+                 json.dumps(out, default=str, ensure_ascii=False, indent=2).encode("utf-8"))
+    return out

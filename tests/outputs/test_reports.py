@@ -1,0 +1,294 @@
+"""Resident weekly / monthly reports (issue 7, rulebook RA-08) on a real PostgreSQL: periods clipped
+to the engineer's first and last attendance day, due dates on the Chinese working-day calendar
+(National Day 2026, make-up working weekends, read from the warehouse calendar), status not due /
+generated / late / missing, byte-identical reruns and new versions on changed inputs, PDF text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from fieldrecon import pipeline
+from fieldrecon.outputs import render, reports
+from fieldrecon.recon.rules import run_family
+from tests.factories import clear, put
+
+pytestmark = pytest.mark.db
+
+D = dt.date
+T1, T2, T3 = "ZC-T1", "ZC-T2", "ZC-T3"
+
+
+@pytest.fixture(autouse=True)
+def _clean(engine, tmp_path, monkeypatch):
+    clear(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("truncate mart.cycle_schedule, mart.attendance_summary, mart.resident_reports, "
+                             "mart.resident_report_versions"))
+    monkeypatch.setenv("FIELDRECON_REPORTS", str(tmp_path / "reports"))
+    yield
+
+
+def at(day: dt.date, hh: int, mm: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hh, mm))
+
+
+def working_days(engine, first: dt.date, last: dt.date) -> list[dt.date]:
+    with engine.connect() as c:
+        return list(c.execute(sa.text(
+            "select day from ops.calendar_days where is_working and day between :a and :b order by day"),
+            {"a": first, "b": last}).scalars())
+
+
+def is_working(engine, day: dt.date) -> bool:
+    with engine.connect() as c:
+        return c.execute(sa.text("select ops.is_working_day(:d)"), {"d": day}).scalar_one()
+
+
+def att(ticket, eng, day, name="张三", clock_in=None, clock_out=None, **kw) -> dict:
+    row = {"ticket_no": ticket, "engineer_id": eng, "engineer_name": name, "work_date": day,
+           "shift_start": dt.time(8, 30), "shift_end": dt.time(17, 30),
+           "clock_in_at": clock_in or at(day, 8, 20), "clock_out_at": clock_out or at(day, 17, 40)}
+    row.update(kw)
+    return row
+
+
+def workorder(no, ticket_type="驻场", customer="甲客户", **kw) -> dict:
+    row = {"ticket_no": no, "ticket_type": ticket_type, "status": "履行中", "region": "浙江", "customer_name": customer,
+           "site_address": "杭州市西湖区文三路1号", "created_at": dt.datetime(2026, 8, 1, 9, 0)}
+    row.update(kw)
+    return row
+
+
+def national_day_world(engine) -> list[dt.date]:
+    """E1 (张三) resident on T1 at 甲客户 on every working day from Wed 16 Sep to Fri 9 Oct 2026 (the
+    calendar's, make-up Sunday 20 Sep included), one attendance extract per day; Tue 29 Sep late with a
+    pending exception flow, Wed 30 Sep clock-out missing (its flow approved on 9 Oct, delivered then)."""
+    days = working_days(engine, D(2026, 9, 16), D(2026, 10, 9))
+    put(engine, "netcare_workorders", [workorder(T1, po_no="PO-ZC1")], D(2026, 8, 1))
+    put(engine, "timesheet_engineers", [{"engineer_id": "E1", "engineer_name": "张三", "region": "浙江",
+                                         "phone": "13800000000"}], D(2026, 8, 1))
+    put(engine, "isc_po_lines", [{
+        "po_no": "PO-ZC1", "po_line_no": 1, "service_type": "驻场", "region": "浙江", "quantity": Decimal("4"),
+        "line_amount": Decimal("40000.00"), "service_start": D(2026, 9, 1), "service_end": D(2026, 12, 31),
+        "issued_on": D(2026, 8, 20), "po_status": "已接收", "customer_name": "甲客户"}], D(2026, 8, 20))
+    per_extract: dict[dt.date, list[dict]] = {}
+    for day in days:
+        if day == D(2026, 9, 29):
+            row = att(T1, "E1", day, clock_in=at(day, 8, 45), exception_flow="审批中")
+        else:
+            row = att(T1, "E1", day)
+        if day == D(2026, 9, 30):
+            row["clock_out_at"] = None
+        per_extract.setdefault(day, []).append(row)
+    # one delivery per extract date (a second file of a date would replace the first wholesale)
+    fixed = att(T1, "E1", D(2026, 9, 30), exception_flow="已通过", exception_decided_at=at(D(2026, 10, 9), 10, 0))
+    fixed["clock_out_at"] = None
+    per_extract[D(2026, 10, 9)].append(fixed)
+    for day, rows in per_extract.items():
+        put(engine, "netcare_resident_attendance", rows, day)
+    # the week's work and the customer's other tickets
+    put(engine, "timesheet_entries", [
+        {"entry_id": "W1", "engineer_id": "E1", "work_date": D(2026, 9, 29), "ticket_no": T1, "hours": Decimal("8"),
+         "work_kind": "现场", "work_note": "核心交换机巡检", "approval": "已审批"},
+        {"entry_id": "W2", "engineer_id": "E1", "work_date": D(2026, 9, 30), "ticket_no": T1, "hours": Decimal("2.5"),
+         "work_kind": "远程", "work_note": "远程协助排查告警", "approval": "已提交"},
+        {"entry_id": "W3", "engineer_id": "E1", "work_date": D(2026, 9, 30), "ticket_no": T1, "hours": Decimal("3"),
+         "work_kind": "现场", "work_note": "驳回的填报", "approval": "已驳回"},
+    ], D(2026, 9, 30))
+    put(engine, "netcare_workorders", [
+        workorder("XC-9", "现场问题处理", created_at=at(D(2026, 9, 29), 10), status="已关闭",
+                  closed_at=at(D(2026, 9, 30), 18), engineer_name="李四"),
+        workorder("XC-8", "现场问题处理", customer="乙客户", created_at=at(D(2026, 9, 29), 10)),
+    ], D(2026, 9, 30))
+    return days
+
+
+def run(engine, tmp_path, business_date: dt.date) -> dict:
+    run_family(engine, "attendance", business_date)
+    run_family(engine, "po", business_date)
+    ctx = pipeline.make_context(business_date, output_root=str(tmp_path / "outputs"))
+    return reports.build_all(engine, ctx)
+
+
+def expected(engine, business_date) -> dict[tuple, dict]:
+    with engine.connect() as c:
+        rows = c.execute(sa.text("select * from mart.resident_reports where business_date = :d"), {"d": business_date})
+        return {(r.report_kind, r.ticket_no, r.engineer_id, r.period_start, r.period_end): dict(r._mapping) for r in rows}
+
+
+def file_bytes(row) -> dict[str, bytes]:
+    root = reports.reports_dir()
+    return {k: (root / row[f"{k}_path"]).read_bytes() for k in ("html", "pdf", "xlsx")}
+
+
+def test_calendar_facts_used_below(engine):
+    # National Day 2026: 1-7 Oct off, make-up working days Sun 20 Sep and Sat 10 Oct; New Year 2026:
+    # 1-3 Jan off, Sun 4 Jan a make-up working day -- as the warehouse calendar has them
+    assert not any(is_working(engine, D(2026, 10, d)) for d in range(1, 8))
+    assert is_working(engine, D(2026, 9, 20)) and is_working(engine, D(2026, 10, 10))
+    assert is_working(engine, D(2026, 10, 8)) and is_working(engine, D(2026, 9, 28))
+    assert not any(is_working(engine, D(2026, 1, d)) for d in range(1, 4)) and is_working(engine, D(2026, 1, 4))
+    assert D(2026, 1, 4).isoweekday() == 7 and D(2026, 11, 1).isoweekday() == 7
+
+
+def test_periods_clipping_and_due_dates(engine, tmp_path):
+    national_day_world(engine)
+    # E2 on T2: 29-31 Dec 2025 only; E3 on T3: August and October, nothing in September
+    put(engine, "netcare_workorders", [workorder(T2, customer="丙客户"), workorder(T3, customer="丁客户")], D(2025, 12, 1))
+    put(engine, "netcare_resident_attendance",
+        [att(T2, "E2", D(2025, 12, d), name="王五") for d in (29, 30, 31)]
+        + [att(T3, "E3", D(2026, 8, 31), name="赵六"), att(T3, "E3", D(2026, 10, 12), name="赵六")], D(2026, 10, 12))
+    BD = D(2026, 10, 31)
+    run(engine, tmp_path, BD)
+    got = {k: (r["due_date"], r["status"]) for k, r in expected(engine, BD).items()}
+    assert got == {
+        # first week clipped to the first attendance day (Wed 16 Sep); make-up Sunday 20 Sep inside
+        ("weekly", T1, "E1", D(2026, 9, 16), D(2026, 9, 20)): (D(2026, 9, 21), "late"),
+        ("weekly", T1, "E1", D(2026, 9, 21), D(2026, 9, 27)): (D(2026, 9, 28), "late"),
+        # the week spanning September and October: Monday 5 Oct is National Day -> Thu 8 Oct
+        ("weekly", T1, "E1", D(2026, 9, 28), D(2026, 10, 4)): (D(2026, 10, 8), "late"),
+        # last week clipped to the last attendance day (Fri 9 Oct; the make-up Saturday was not worked)
+        ("weekly", T1, "E1", D(2026, 10, 5), D(2026, 10, 9)): (D(2026, 10, 12), "late"),
+        ("monthly", T1, "E1", D(2026, 9, 16), D(2026, 9, 30)): (D(2026, 10, 8), "late"),
+        ("monthly", T1, "E1", D(2026, 10, 1), D(2026, 10, 9)): (D(2026, 11, 2), "generated"),  # 1 Nov: Sunday
+        # December 2025: 1 Jan is a holiday, Sun 4 Jan 2026 a make-up working day
+        ("weekly", T2, "E2", D(2025, 12, 29), D(2025, 12, 31)): (D(2026, 1, 5), "late"),
+        ("monthly", T2, "E2", D(2025, 12, 29), D(2025, 12, 31)): (D(2026, 1, 4), "late"),
+        # no September report for E3: no attendance that month
+        ("weekly", T3, "E3", D(2026, 8, 31), D(2026, 9, 6)): (D(2026, 9, 7), "late"),
+        ("monthly", T3, "E3", D(2026, 8, 31), D(2026, 8, 31)): (D(2026, 9, 1), "late"),
+        ("weekly", T3, "E3", D(2026, 10, 12), D(2026, 10, 12)): (D(2026, 10, 19), "late"),
+        ("monthly", T3, "E3", D(2026, 10, 1), D(2026, 10, 12)): (D(2026, 11, 2), "generated"),
+    }
+    rows = expected(engine, BD)
+    # the clipped weekly of E3 (Mon 31 Aug) stays clipped to the first day, not widened to the last
+    assert rows[("weekly", T3, "E3", D(2026, 8, 31), D(2026, 9, 6))]["attendance_days"] == 1
+    # the sheet reads the snapshot
+    assert (tmp_path / "outputs" / BD.isoformat() / "resident_reports.csv").exists()
+
+
+def test_status_not_due_generated_late_and_backfill(engine, tmp_path):
+    national_day_world(engine)
+    oct8 = D(2026, 10, 8)
+    run(engine, tmp_path, oct8)
+    st = {(k[0], k[3]): r["status"] for k, r in expected(engine, oct8).items()}
+    assert st == {
+        ("weekly", D(2026, 9, 16)): "late",  # due 21 Sep, first generated 8 Oct
+        ("weekly", D(2026, 9, 21)): "late",  # due 28 Sep
+        ("weekly", D(2026, 9, 28)): "generated",  # due 8 Oct, generated by the run of 8 Oct
+        ("monthly", D(2026, 9, 16)): "generated",  # due 8 Oct
+        ("weekly", D(2026, 10, 5)): "not due",  # the week is not over
+        ("monthly", D(2026, 10, 1)): "not due",
+    }
+    rows = expected(engine, oct8)
+    assert rows[("weekly", T1, "E1", D(2026, 10, 5), D(2026, 10, 8))]["version"] is None
+    # a backfill of 28 Sep (the data it sees gives the same content): generated on time that date ...
+    sep28 = D(2026, 9, 28)
+    run(engine, tmp_path, sep28)
+    st28 = {(k[0], k[3]): (r["status"], r["version"]) for k, r in expected(engine, sep28).items()}
+    assert st28[("weekly", D(2026, 9, 21))] == ("generated", 1)
+    assert st28[("weekly", D(2026, 9, 16))] == ("late", 1)
+    assert st28[("weekly", D(2026, 9, 28))] == ("not due", None)
+    # ... and the first generation of that version is now 28 Sep for every later date too
+    run(engine, tmp_path, oct8)
+    row = expected(engine, oct8)[("weekly", T1, "E1", D(2026, 9, 21), D(2026, 9, 27))]
+    assert (row["status"], row["first_generated_on"], row["version"]) == ("generated", sep28, 1)
+
+
+def test_failed_report_is_missing(engine, tmp_path, monkeypatch):
+    national_day_world(engine)
+    real = reports.render_html
+
+    def broken(data, version):
+        if data["kind"] == "monthly":
+            raise ValueError("boom")
+        return real(data, version)
+
+    monkeypatch.setattr(reports, "render_html", broken)
+    nov3 = D(2026, 11, 3)
+    result = run(engine, tmp_path, nov3)
+    assert result["failed"], "the builder reports the documents it could not render (the step then fails)"
+    st = {(k[0], k[3]): r["status"] for k, r in expected(engine, nov3).items()}
+    assert st[("monthly", D(2026, 9, 16))] == "missing"  # due 8 Oct, nothing generated
+    assert st[("monthly", D(2026, 10, 1))] == "missing"  # due 2 Nov
+    assert st[("weekly", D(2026, 10, 5))] == "late"
+    with engine.connect() as c:
+        assert c.execute(sa.text("select count(*) from mart.resident_report_versions where report_kind = 'monthly'")).scalar_one() == 0
+    monkeypatch.setattr(reports, "render_html", real)
+    run(engine, tmp_path, nov3)
+    st = {(k[0], k[3]): r["status"] for k, r in expected(engine, nov3).items()}
+    assert st[("monthly", D(2026, 10, 1))] == "late"
+
+
+def test_byte_identical_rerun_and_new_version_on_changed_input(engine, tmp_path):
+    national_day_world(engine)
+    oct8 = D(2026, 10, 8)
+    first = run(engine, tmp_path, oct8)
+    assert first["rendered"] == 4 and first["generated_this_run"] == 4
+    rows = expected(engine, oct8)
+    week = rows[("weekly", T1, "E1", D(2026, 9, 28), D(2026, 10, 4))]
+    before = file_bytes(week)
+    # rerun with the same inputs: same versions, nothing rendered again
+    again = run(engine, tmp_path, oct8)
+    assert again["rendered"] == 0 and again["generated_this_run"] == 0
+    # files lost: re-rendered byte for byte
+    for k in ("html", "pdf", "xlsx"):
+        (reports.reports_dir() / week[f"{k}_path"]).unlink()
+    third = run(engine, tmp_path, oct8)
+    assert third["rendered"] == 1
+    assert file_bytes(expected(engine, oct8)[("weekly", T1, "E1", D(2026, 9, 28), D(2026, 10, 4))]) == before
+    # a later run sees the approved exception flow of 30 Sep (delivered 9 Oct): a new version of the
+    # week and of September, the other reports keep theirs
+    oct12 = D(2026, 10, 12)
+    run(engine, tmp_path, oct12)
+    rows = expected(engine, oct12)
+    week2 = rows[("weekly", T1, "E1", D(2026, 9, 28), D(2026, 10, 4))]
+    assert (week2["version"], week2["version_generated_on"], week2["first_generated_on"], week2["status"]) == \
+        (2, oct12, oct8, "generated")
+    assert rows[("monthly", T1, "E1", D(2026, 9, 16), D(2026, 9, 30))]["version"] == 2
+    assert rows[("weekly", T1, "E1", D(2026, 9, 21), D(2026, 9, 27))]["version"] == 1
+    assert rows[("weekly", T1, "E1", D(2026, 10, 5), D(2026, 10, 9))]["version"] == 1
+    assert week2["pdf_path"] != week["pdf_path"] and (reports.reports_dir() / week["pdf_path"]).exists()
+    html1 = before["html"].decode()
+    html2 = file_bytes(week2)["html"].decode()
+    assert "未提交异常电子流" in html1 and "异常电子流已批准，豁免" in html2
+
+
+def test_report_content_and_pdf_text(engine, tmp_path):
+    national_day_world(engine)
+    run(engine, tmp_path, D(2026, 10, 12))
+    rows = expected(engine, D(2026, 10, 12))
+    week = rows[("weekly", T1, "E1", D(2026, 9, 28), D(2026, 10, 4))]
+    files = file_bytes(week)
+    text = render.pdf_text(files["pdf"])
+    flat = "".join(text.split())
+    for needle in ("驻场周报", "张三", "甲客户", T1, "2026年09月28日至2026年10月04日", "核心交换机巡检", "XC-9"):
+        assert needle in flat, needle
+    assert "13800000000" not in text and b"13800000000" not in files["html"]
+    html = files["html"].decode()
+    assert "迟到 15 分钟" in html and "电子流审批中，须于 2026-10-13 前批准" in html
+    assert "驳回的填报" not in html and "XC-8" not in html  # rejected entry; another customer's ticket
+    wb = load_workbook(io.BytesIO(files["xlsx"]))
+    hours = {r[0]: r[1] for r in wb["工时汇总"].iter_rows(min_row=2, values_only=True)}
+    assert hours == {"现场": "8", "远程": "2.5", "合计": "10.5"}
+    tickets = list(wb["问题处理清单"].iter_rows(min_row=2, values_only=True))
+    assert [(t[0], t[2], t[6]) for t in tickets] == [("XC-9", "已关闭", "新开、关闭")]
+    summary = {r[0]: r[1] for r in wb["概要"].iter_rows(min_row=2, values_only=True)}
+    assert summary["2026-10 月累计异常（上限 4）"] == 0
+    assert summary["近三个月累计异常 2026-08 起（上限 12）"] == 1  # the late arrival of 29 Sep
+    # the monthly report: September's resident PO cycle and the 3-month trend
+    month = rows[("monthly", T1, "E1", D(2026, 9, 16), D(2026, 9, 30))]
+    mfiles = file_bytes(month)
+    mtext = "".join(render.pdf_text(mfiles["pdf"]).split())
+    for needle in ("驻场月报", "张三", "2026年09月", "待提交验收", "验收周期:2026-09-01至2026-09-30"):
+        assert needle in mtext, needle
+    mwb = load_workbook(io.BytesIO(mfiles["xlsx"]))
+    trend = [r for r in mwb["近三个月趋势"].iter_rows(min_row=2, values_only=True)]
+    assert [(t[0], t[1], t[2]) for t in trend] == [("2026-07", 0, 0), ("2026-08", 0, 0), ("2026-09", len(
+        working_days(engine, D(2026, 9, 16), D(2026, 9, 30))), 1)]
