@@ -22,7 +22,6 @@ and never opened.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import urllib.parse
 from pathlib import Path, PurePosixPath
@@ -46,7 +45,9 @@ REPORT_FORMATS = (("pdf", "PDF"), ("html", "HTML"), ("xlsx", "Excel"))
 
 def clerk_regions(env: str | None = None) -> dict[str, set[str] | None]:
     """`user:region,region;user2:*` → {user: {regions}} (None = every region)."""
-    spec = env if env is not None else os.environ.get("FIELDRECON_CLERK_REGIONS", "admin:*")
+    from fieldrecon import settings
+
+    spec = env if env is not None else settings.clerk_regions()
     out: dict[str, set[str] | None] = {}
     for part in re.split(r"[;；]", spec):
         if ":" not in part:

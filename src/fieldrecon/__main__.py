@@ -92,7 +92,7 @@ def cmd_warehouse(args) -> int:
 
 
 def main(argv=None) -> int:
-    logging.basicConfig(level=os.environ.get("FIELDRECON_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=settings.get().log, format="%(levelname)s %(name)s: %(message)s")
     p = argparse.ArgumentParser(prog="fieldrecon")
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run the nightly DAG in-process for one business date")

@@ -1,52 +1,90 @@
-"""Telling someone when a night fails: a task failure callback that always logs a clear message
-and, when an alert connection is configured, sends it by e-mail (SMTP) or webhook."""
+"""Telling someone when a night fails: the DAG's on_failure_callback. It always logs one clear
+message and sends it through Airflow's notifiers: `SmtpNotifier` on the SMTP connection
+(`smtp_default`, FIELDRECON_ALERT_SMTP_CONN_ID) to FIELDRECON_ALERT_TO, and, when
+FIELDRECON_ALERT_WEBHOOK_CONN_ID names an HTTP connection, `HttpNotifier` with a JSON body.
+Other mail (the timeliness digest) uses the same `smtp_default` connection convention."""
 
 from __future__ import annotations
 
-import json
+import html
 import logging
-import os
-import smtplib
-import urllib.request
-from email.message import EmailMessage
-from urllib.parse import unquote, urlsplit
+
+from fieldrecon import settings
 
 log = logging.getLogger(__name__)
 
 
-def failure_message(context: dict) -> str:
+def _facts(context: dict) -> dict:
     ti = context.get("task_instance") or context.get("ti")
     dag_run = context.get("dag_run")
     conf = getattr(dag_run, "conf", None) or {}
+    business_date = conf.get("business_date")
+    if not business_date:
+        reference = context.get("data_interval_end") or getattr(dag_run, "run_after", None)
+        if reference is not None:
+            from fieldrecon import dates
+
+            try:
+                business_date = dates.business_date_from(conf, reference).isoformat()
+            except Exception:  # noqa: BLE001 - the alert must go out even if the date cannot be told
+                business_date = None
+    try:
+        log_url = getattr(ti, "log_url", None)
+    except Exception:  # noqa: BLE001 - log_url reads Airflow config; never let it stop the alert
+        log_url = None
+    return {
+        "dag_id": getattr(ti, "dag_id", None) or getattr(dag_run, "dag_id", None) or "fieldrecon_nightly",
+        "task_id": getattr(ti, "task_id", "?"),
+        "run_id": getattr(dag_run, "run_id", "?"),
+        "business_date": business_date or "unknown",
+        "try_number": getattr(ti, "try_number", "?"),
+        "exception": repr(context.get("exception")),
+        "log_url": log_url or "(no log URL)",
+    }
+
+
+def failure_message(context: dict) -> str:
+    f = _facts(context)
     return (
-        f"fieldrecon nightly run FAILED: task {getattr(ti, 'task_id', '?')} of run {getattr(dag_run, 'run_id', '?')} "
-        f"(business_date {conf.get('business_date', 'from schedule')}), try {getattr(ti, 'try_number', '?')}: "
-        f"{context.get('exception')!r}. Nothing of this task was committed; clear the task to rerun it."
+        f"fieldrecon nightly run FAILED: DAG {f['dag_id']}, task {f['task_id']} of run {f['run_id']} "
+        f"(business_date {f['business_date']}), try {f['try_number']}: {f['exception']}. "
+        f"Log: {f['log_url']}. Nothing of this task was committed; clear the task to rerun it."
     )
 
 
+def _send_mail(s: settings.Settings, f: dict, message: str, context: dict) -> None:
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    subject = f"[fieldrecon] {f['dag_id']} failed: {f['task_id']} (business date {f['business_date']})"
+    body = (f"<p>{html.escape(message)}</p><p><a href=\"{html.escape(f['log_url'])}\">Task log</a></p>")
+    # subject and body given: the notifier renders no templates over the exception text
+    SmtpNotifier(to=[a.strip() for a in s.alert_to.split(",") if a.strip()], from_email=s.alert_from,
+                 subject=subject, html_content=body, smtp_conn_id=s.alert_smtp_conn_id).notify(context)
+
+
+def _post_webhook(s: settings.Settings, f: dict, message: str, context: dict) -> None:
+    from airflow.providers.http.notifications.http import HttpNotifier
+
+    HttpNotifier(http_conn_id=s.alert_webhook_conn_id, json={"text": message, **f}).notify(context)
+
+
 def notify_failure(context: dict) -> str:
-    """on_failure_callback: log, then send over FIELDRECON_ALERT_WEBHOOK or AIRFLOW_CONN_SMTP_ALERTS if set."""
+    """on_failure_callback: log, then mail and/or post; returns how the alert went out
+    ("smtp", "webhook", "smtp+webhook", or "logged")."""
     message = failure_message(context)
     log.error(message)
-    webhook = os.environ.get("FIELDRECON_ALERT_WEBHOOK")
-    smtp = os.environ.get("AIRFLOW_CONN_SMTP_ALERTS")
-    if webhook:
-        req = urllib.request.Request(webhook, data=json.dumps({"text": message}).encode(), headers={"Content-Type": "application/json"})
-        urllib.request.urlopen(req, timeout=10)  # noqa: S310 - operator-configured URL
-        return "webhook"
-    if smtp:
-        u = urlsplit(smtp)
-        msg = EmailMessage()
-        msg["Subject"] = "fieldrecon nightly run failed"
-        msg["From"] = os.environ.get("FIELDRECON_ALERT_FROM", "fieldrecon@localhost")
-        msg["To"] = os.environ.get("FIELDRECON_ALERT_TO", "data-team@localhost")
-        msg.set_content(message)
-        with smtplib.SMTP(u.hostname, u.port or 25, timeout=10) as s:
-            if u.username:
-                s.starttls()
-                s.login(unquote(u.username), unquote(u.password or ""))
-            s.send_message(msg)
-        return "smtp"
-    log.warning("no alert connection configured (FIELDRECON_ALERT_WEBHOOK / AIRFLOW_CONN_SMTP_ALERTS): alert only logged, nothing sent")
-    return "logged"
+    s = settings.get()
+    f = _facts(context)
+    sent = []
+    for channel, configured, send in (("smtp", s.alert_to, _send_mail), ("webhook", s.alert_webhook_conn_id, _post_webhook)):
+        if not configured:
+            continue
+        try:
+            send(s, f, message, context)
+            sent.append(channel)
+        except Exception:  # noqa: BLE001 - a broken mail server must not hide the task's own failure
+            log.exception("failure alert over %s could not be sent", channel)
+    if not (s.alert_to or s.alert_webhook_conn_id):
+        log.warning("no alert recipient configured (FIELDRECON_ALERT_TO / FIELDRECON_ALERT_WEBHOOK_CONN_ID): "
+                    "alert only logged, nothing sent")
+    return "+".join(sent) or "logged"

@@ -31,7 +31,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
 import time
 from decimal import Decimal
@@ -75,7 +74,7 @@ ALL_REGIONS_SHEETS = ("规则说明",)  # sheets with no regional data, kept in 
 
 def packs_dir() -> Path:
     """The pack store: `FIELDRECON_PACKS`, default `<FIELDRECON_HOME>/packs`."""
-    return Path(os.environ.get("FIELDRECON_PACKS") or settings.home() / "packs").resolve()
+    return settings.packs_dir()
 
 
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')

