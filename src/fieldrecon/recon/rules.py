@@ -3,19 +3,28 @@
 In one transaction the runner materialises the run's staging state (each source as of the run's
 as_of, a temp table named after the source) and the family's shared models
 (include/sql/recon/<family>/models/NN_name.sql, each a temp table `name`), writes the family's
-per-date mart snapshots (snapshots/NN_<table>.sql -> mart.<table>), runs every rule file (a
-`select` returning the finding columns), and replaces that date's snapshot rows of those rules. A rule file starts
-with a header the exports read:
+per-date mart snapshots (snapshots/NN_<table>.sql -> mart.<table>), runs every rule file, and
+replaces that date's snapshot rows of those rules.
 
-    -- rule: PD-03
-    -- severity: error
-    -- title: 工单时间重叠
-    -- explain: plain-language explanation for clerks (Chinese)
-    -- clause: 第5部分 4.1(2)
+The rule-file convention (include/sql/recon/README.md says the same at more length):
 
-Rule output columns: rule_code, severity, region, ticket_no, engineer_id, day, rfc_no, task_no,
-po_no, po_line_no, cycle_start, acceptance_no, month, details (jsonb). A rule fills only the
-subject keys its rulebook entry names (plus region): the finding_id hashes all of them.
+- File name `<code>_<what>.sql`, e.g. `pd_03_overlapping_visits.sql` for PD-03. One statement: a CTE
+  chain ending in `select * from final`; thresholds as bound parameters (`:pd04_min_gap_minutes`).
+- A header the runner, the rule catalogue and the exports read:
+
+      -- rule: PD-03
+      -- severity: error
+      -- title: 工单时间重叠
+      -- explain: plain-language explanation for clerks (Chinese)
+      -- clause: 第5部分 4.1(2)
+
+- `final` selects only what the rule knows, by column name (any order):
+  the subject keys its rulebook entry names (a subset of SUBJECT_KEYS), `region`, `details`
+  (jsonb), and `severity` only where it varies per finding (the header then says e.g.
+  `warning / error`). The runner fills the rest of the finding envelope (FINDING_COLUMNS): the
+  rule code and severity from the header, every key the rule does not select as null, details
+  `{}` when absent, and the finding_id as a hash of the code and all subject keys. A column outside
+  the envelope is an error naming the file.
 """
 
 from __future__ import annotations
@@ -37,12 +46,13 @@ from fieldrecon.settings import SQL_DIR
 log = logging.getLogger(__name__)
 
 FAMILIES = ("checkin", "attendance", "changes", "po")
-FINDING_COLUMNS = (
-    "rule_code", "severity", "region", "ticket_no", "engineer_id", "day", "rfc_no", "task_no",
-    "po_no", "po_line_no", "cycle_start", "acceptance_no", "month", "details",
-)
 SUBJECT_KEYS = ("ticket_no", "engineer_id", "day", "rfc_no", "task_no", "po_no", "po_line_no",
                 "cycle_start", "acceptance_no", "month")
+FINDING_COLUMNS = ("rule_code", "severity", "region", *SUBJECT_KEYS, "details")
+RULE_COLUMNS = frozenset(("severity", "region", *SUBJECT_KEYS, "details"))  # what a rule may select
+SEVERITIES = ("error", "warning", "info")
+# PO-06 is a finding per region and month: its region is part of its subject.
+REGION_KEYED = frozenset({"PO-06"})
 
 # Thresholds and decisions the rulebook marks configurable, with its defaults.
 DEFAULT_PARAMS: dict[str, object] = {
@@ -149,24 +159,43 @@ def write_snapshots(conn: sa.Connection, family: str, params: dict) -> None:
         conn.execute(sa.text(f"insert into mart.{table} select cast(:business_date as date), s.* from ({body}) as s"), params)
 
 
-INSERT_SQL = """
+def rule_columns(conn: sa.Connection, rule: RuleFile, body: str, params: dict) -> list[str]:
+    """The columns a rule's `final` selects (planned, not run), checked against the envelope."""
+    cols = list(conn.execute(sa.text(f"select * from ({body}) as f limit 0"), params).keys())
+    unknown = [c for c in cols if c not in RULE_COLUMNS]
+    if unknown:
+        raise ValueError(f"{rule.path.name}: columns outside the finding envelope: {', '.join(unknown)}")
+    if "severity" not in cols and rule.severity not in SEVERITIES:
+        raise ValueError(f"{rule.path.name}: header severity {rule.severity!r} is not one of {SEVERITIES} "
+                         "and the rule selects no severity")
+    return cols
+
+
+def insert_sql(rule: RuleFile, body: str, cols: list[str]) -> str:
+    """The statement that writes a rule's findings, its envelope filled by column name."""
+    def col(name: str) -> str:
+        return f"f.{name}" if name in cols else "null"
+
+    def key(name: str, as_text: bool = False) -> str:
+        if name not in cols:
+            return "''"
+        return f"coalesce(cast(f.{name} as text), '')" if as_text else f"coalesce(f.{name}, '')"
+
+    text_keys = {"day", "po_line_no", "cycle_start"}
+    hashed = [":rule_code", key("region") if rule.code in REGION_KEYED else "''"]
+    hashed += [key(k, k in text_keys) for k in SUBJECT_KEYS]
+    severity = "f.severity" if "severity" in cols else ":rule_severity"
+    details = "coalesce(f.details, '{}'::jsonb)" if "details" in cols else "'{}'::jsonb"
+    values = ", ".join(col(k) for k in ("region", *SUBJECT_KEYS))
+    return f"""
 insert into recon.finding_snapshots (
-    business_date, as_of, finding_id, rule_code, severity, region, ticket_no, engineer_id, day,
-    rfc_no, task_no, po_no, po_line_no, cycle_start, acceptance_no, month, details
+    business_date, as_of, finding_id, rule_code, severity, region, {", ".join(SUBJECT_KEYS)}, details
 )
 select
     cast(:business_date as date), cast(:as_of as timestamp),
-    f.rule_code || '-' || left(md5(concat_ws('|',
-        f.rule_code,
-        case when f.rule_code = 'PO-06' then coalesce(f.region, '') else '' end,
-        coalesce(f.ticket_no, ''), coalesce(f.engineer_id, ''), coalesce(cast(f.day as text), ''),
-        coalesce(f.rfc_no, ''), coalesce(f.task_no, ''), coalesce(f.po_no, ''),
-        coalesce(cast(f.po_line_no as text), ''), coalesce(cast(f.cycle_start as text), ''),
-        coalesce(f.acceptance_no, ''), coalesce(f.month, '')
-    )), 12),
-    f.rule_code, f.severity, f.region, f.ticket_no, f.engineer_id, f.day, f.rfc_no, f.task_no,
-    f.po_no, f.po_line_no, f.cycle_start, f.acceptance_no, f.month, coalesce(f.details, '{}'::jsonb)
-from ({rule_sql}) as f
+    :rule_code || '-' || left(md5(concat_ws('|', {", ".join(hashed)})), 12),
+    :rule_code, {severity}, {values}, {details}
+from ({body}) as f
 """
 
 
@@ -192,7 +221,9 @@ def run_family(engine: sa.Engine, family: str, business_date: dt.date, overrides
         for rule in rules:
             t0 = time.monotonic()
             body = rule.sql.strip().rstrip(";")
-            n = conn.execute(sa.text(INSERT_SQL.replace("{rule_sql}", body)), params).rowcount
+            cols = rule_columns(conn, rule, body, params)
+            n = conn.execute(sa.text(insert_sql(rule, body, cols)),
+                             {**params, "rule_code": rule.code, "rule_severity": rule.severity}).rowcount
             secs = round(time.monotonic() - t0, 3)
             counts[rule.code] = n
             conn.execute(

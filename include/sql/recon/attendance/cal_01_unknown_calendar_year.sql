@@ -85,18 +85,6 @@ unknown_years as (
 
 final as (
     select
-        cast('CAL-01' as text) as rule_code,
-        cast('warning' as text) as severity,
-        cast(null as text) as region,
-        cast(null as text) as ticket_no,
-        cast(null as text) as engineer_id,
-        cast(null as date) as day,
-        cast(null as text) as rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
         u.year || '-01' as month,
         jsonb_build_object(
             'year', u.year,

@@ -23,19 +23,10 @@ with anomalous_rows as (
 
 final as (
     select
-        cast('RA-01' as text) as rule_code,
-        cast('warning' as text) as severity,
         w.region,
         a.ticket_no,
         a.engineer_id,
         a.work_date as day,
-        cast(null as text) as rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object('slots', a.slots, 'exception_flow', a.exception_flow) as details
     from anomalous_rows as a
     left join netcare_workorders as w on w.ticket_no = a.ticket_no

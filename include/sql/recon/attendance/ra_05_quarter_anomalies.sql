@@ -20,18 +20,8 @@ over_limit as (
 
 final as (
     select
-        cast('RA-05' as text) as rule_code,
-        cast('error' as text) as severity,
         e.region,
-        cast(null as text) as ticket_no,
         o.engineer_id,
-        cast(null as date) as day,
-        cast(null as text) as rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
         o.month,
         jsonb_build_object(
             'count', o.anomalies_3m,

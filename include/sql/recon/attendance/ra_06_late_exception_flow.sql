@@ -22,19 +22,10 @@ with late_rows as (
 
 final as (
     select
-        cast('RA-06' as text) as rule_code,
-        cast('warning' as text) as severity,
         w.region,
         l.ticket_no,
         l.engineer_id,
         l.work_date as day,
-        cast(null as text) as rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object(
             'exception_flow', l.exception_flow,
             'decided_at', l.exception_decided_at,

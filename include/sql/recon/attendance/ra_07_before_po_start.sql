@@ -30,19 +30,9 @@ checked as (
 
 final as (
     select
-        cast('RA-07' as text) as rule_code,
-        cast('error' as text) as severity,
         c.region,
         c.ticket_no,
         c.engineer_id,
-        cast(null as date) as day,
-        cast(null as text) as rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object(
             'first_day', c.first_day,
             'po_no', c.po_no,

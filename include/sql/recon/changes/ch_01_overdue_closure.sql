@@ -13,19 +13,8 @@ with overdue as (
 
 final as (
     select
-        cast('CH-01' as text) as rule_code,
-        cast('error' as text) as severity,
         o.region,
-        cast(null as text) as ticket_no,
-        cast(null as text) as engineer_id,
-        cast(null as date) as day,
         o.rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object(
             'status', o.status,
             'pm_approved_at', o.pm_approved_at,

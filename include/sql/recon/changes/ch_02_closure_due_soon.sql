@@ -12,19 +12,8 @@ with due_soon as (
 
 final as (
     select
-        cast('CH-02' as text) as rule_code,
-        cast('warning' as text) as severity,
         s.region,
-        cast(null as text) as ticket_no,
-        cast(null as text) as engineer_id,
-        cast(null as date) as day,
         s.rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object(
             'status', s.status,
             'pm_approved_at', s.pm_approved_at,

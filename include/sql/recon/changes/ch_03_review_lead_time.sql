@@ -38,19 +38,8 @@ checked as (
 
 final as (
     select
-        cast('CH-03' as text) as rule_code,
-        cast('warning' as text) as severity,
         k.region,
-        cast(null as text) as ticket_no,
-        cast(null as text) as engineer_id,
-        cast(null as date) as day,
         k.rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object(
             'risk_score', k.risk_score,
             'risk_level', k.risk_level,

@@ -28,19 +28,9 @@ checked as (
 
 final as (
     select
-        cast('CH-05' as text) as rule_code,
-        cast('error' as text) as severity,
         c.region,
-        cast(null as text) as ticket_no,
-        cast(null as text) as engineer_id,
-        cast(null as date) as day,
         c.rfc_no,
         c.task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object(
             'verified_at', c.verified_at,
             'completed_at', c.completed_at,

@@ -24,19 +24,9 @@ with checked as (
 
 final as (
     select
-        cast('CH-07' as text) as rule_code,
-        cast('error' as text) as severity,
         c.region,
-        cast(null as text) as ticket_no,
-        cast(null as text) as engineer_id,
-        cast(null as date) as day,
         c.rfc_no,
         c.task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object(
             'auth_start_at', c.auth_start_at,
             'auth_end_at', c.auth_end_at,

@@ -29,19 +29,7 @@ unknown as (
 
 final as (
     select
-        'DQ-01' as rule_code,
-        'warning' as severity,
-        cast(null as text) as region,
         u.ticket_no,
-        cast(null as text) as engineer_id,
-        cast(null as date) as day,
-        cast(null as text) as rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object('rows', jsonb_object_agg(u.source, u.n)) as details
     from unknown as u
     group by u.ticket_no

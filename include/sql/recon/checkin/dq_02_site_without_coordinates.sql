@@ -7,19 +7,8 @@
 -- 是否涉密 is not 是 (empty = 否) and which lacks either coordinate.
 with final as (
     select
-        'DQ-02' as rule_code,
-        'warning' as severity,
         w.region,
         w.ticket_no,
-        cast(null as text) as engineer_id,
-        cast(null as date) as day,
-        cast(null as text) as rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object(
             'ticket_type', w.ticket_type,
             'missing', case

@@ -33,19 +33,9 @@ others as (
 
 final as (
     select
-        'PD-02' as rule_code,
-        'error' as severity,
         o.region,
         o.ticket_no,
         o.engineer_id,
-        cast(null as date) as day,
-        cast(null as text) as rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object(
             'fse', o.fse_id,
             'punches', o.punches,

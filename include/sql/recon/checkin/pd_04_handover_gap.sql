@@ -66,19 +66,10 @@ short as (
 
 final as (
     select
-        'PD-04' as rule_code,
-        'error' as severity,
         w.region,
         s.ticket_no,
         s.engineer_id,
         s.arrival_day as day,
-        cast(null as text) as rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object('gap_minutes', round(s.gap_minutes, 2), 'gaps', s.gaps) as details
     from short as s
     left join netcare_workorders as w on w.ticket_no = s.ticket_no

@@ -99,19 +99,10 @@ grouped as (
 
 final as (
     select
-        'PD-05' as rule_code,
-        'error' as severity,
         g.region,
         g.ticket_no,
         g.engineer_id,
         g.day,
-        cast(null as text) as rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object('punches', g.punches) as details
     from grouped as g
 )

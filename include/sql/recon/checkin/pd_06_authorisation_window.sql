@@ -38,19 +38,10 @@ outside as (
 
 final as (
     select
-        'PD-06' as rule_code,
-        'error' as severity,
         o.region,
         o.ticket_no,
         o.engineer_id,
         o.day,
-        cast(null as text) as rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object(
             'auth_start_at', o.auth_start_at, 'auth_end_at', o.auth_end_at, 'punches', o.punches
         ) as details

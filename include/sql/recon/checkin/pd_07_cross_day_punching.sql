@@ -62,19 +62,10 @@ grouped as (
 
 final as (
     select
-        'PD-07' as rule_code,
-        'error' as severity,
         w.region,
         g.ticket_no,
         g.engineer_id,
         g.day,
-        cast(null as text) as rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object('kinds', g.kinds, 'causes', g.causes) as details
     from grouped as g
     left join netcare_workorders as w on w.ticket_no = g.ticket_no

@@ -39,19 +39,9 @@ late as (
 
 final as (
     select
-        'PD-08' as rule_code,
-        'warning' as severity,
         l.region,
         l.ticket_no,
         l.engineer_id,
-        cast(null as date) as day,
-        cast(null as text) as rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object(
             'minutes_late', round(l.minutes_late, 2), 'due_at', l.due_at, 'due_kind', l.due_kind,
             'first_arrived_at', l.first_arrived_at

@@ -82,19 +82,11 @@ both_kinds as (
 
 final as (
     select
-        'PD-09' as rule_code,
         b.severity,
         t.region,
         b.ticket_no,
         b.engineer_id,
         b.day,
-        cast(null as text) as rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         b.details
     from both_kinds as b
     inner join tickets as t on t.ticket_no = b.ticket_no

@@ -38,19 +38,8 @@ compared as (
 
 final as (
     select
-        'POC-01' as rule_code,
-        'error' as severity,
         c.region,
         c.ticket_no,
-        cast(null as text) as engineer_id,
-        cast(null as date) as day,
-        cast(null as text) as rfc_no,
-        cast(null as text) as task_no,
-        cast(null as text) as po_no,
-        cast(null as integer) as po_line_no,
-        cast(null as date) as cycle_start,
-        cast(null as text) as acceptance_no,
-        cast(null as text) as month,
         jsonb_build_object('dispatched', c.dispatched_person_days, 'person_days', c.person_days) as details
     from compared as c
     where c.person_days <> c.dispatched_person_days

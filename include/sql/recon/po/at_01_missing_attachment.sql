@@ -33,19 +33,8 @@ missing as (
 
 final as (
     select
-        'AT-01'::text as rule_code,
-        'error'::text as severity,
         m.region,
         m.ticket_no,
-        null::text as engineer_id,
-        null::date as day,
-        null::text as rfc_no,
-        null::text as task_no,
-        null::text as po_no,
-        null::integer as po_line_no,
-        null::date as cycle_start,
-        null::text as acceptance_no,
-        null::text as month,
         jsonb_build_object('ticket_type', m.ticket_type, 'missing', m.missing_kinds) as details
     from missing as m
 )

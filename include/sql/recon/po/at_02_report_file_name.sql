@@ -19,19 +19,8 @@ with reports as (
 
 final as (
     select
-        'AT-02'::text as rule_code,
-        'warning'::text as severity,
         r.region,
         r.ticket_no,
-        null::text as engineer_id,
-        null::date as day,
-        null::text as rfc_no,
-        null::text as task_no,
-        null::text as po_no,
-        null::integer as po_line_no,
-        null::date as cycle_start,
-        null::text as acceptance_no,
-        null::text as month,
         jsonb_build_object(
             'files', jsonb_agg(
                 jsonb_build_object(

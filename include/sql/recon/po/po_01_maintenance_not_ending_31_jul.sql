@@ -6,19 +6,9 @@
 -- A 维保 line without 服务结束日期 does not end on 31 Jul either: it is a finding.
 with final as (
     select
-        'PO-01'::text as rule_code,
-        'warning'::text as severity,
         l.region,
-        null::text as ticket_no,
-        null::text as engineer_id,
-        null::date as day,
-        null::text as rfc_no,
-        null::text as task_no,
         l.po_no,
         l.po_line_no,
-        null::date as cycle_start,
-        null::text as acceptance_no,
-        null::text as month,
         jsonb_build_object('service_start', l.service_start, 'service_end', l.service_end) as details
     from isc_po_lines as l
     where l.service_type = '维保'

@@ -7,19 +7,10 @@
 -- the cycle's last day, "before as_of" = deadline + 1 day (its end) < as_of.
 with final as (
     select
-        'PO-02'::text as rule_code,
-        'warning'::text as severity,
         c.region,
-        null::text as ticket_no,
-        null::text as engineer_id,
-        null::date as day,
-        null::text as rfc_no,
-        null::text as task_no,
         c.po_no,
         c.po_line_no,
         c.cycle_start,
-        null::text as acceptance_no,
-        null::text as month,
         jsonb_build_object(
             'cycle_end', c.cycle_end,
             'cycle_amount', c.cycle_amount,

@@ -45,19 +45,8 @@ checked as (
 
 final as (
     select
-        'PO-03'::text as rule_code,
-        'error'::text as severity,
         k.region,
-        null::text as ticket_no,
-        null::text as engineer_id,
-        null::date as day,
-        null::text as rfc_no,
-        null::text as task_no,
-        null::text as po_no,
-        null::integer as po_line_no,
-        null::date as cycle_start,
         k.acceptance_no,
-        null::text as month,
         jsonb_build_object(
             'po_no', k.po_no,
             'po_line_no', k.po_line_no,

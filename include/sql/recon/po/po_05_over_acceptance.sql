@@ -22,19 +22,9 @@ sums as (
 
 final as (
     select
-        'PO-05'::text as rule_code,
-        'error'::text as severity,
         l.region,
-        null::text as ticket_no,
-        null::text as engineer_id,
-        null::date as day,
-        null::text as rfc_no,
-        null::text as task_no,
         l.po_no,
         l.po_line_no,
-        null::date as cycle_start,
-        null::text as acceptance_no,
-        null::text as month,
         jsonb_build_object(
             'line_amount', l.line_amount,
             'accepted', s.accepted,

@@ -53,18 +53,7 @@ monthly as (
 
 final as (
     select
-        'PO-06'::text as rule_code,
-        'warning'::text as severity,
         m.region,
-        null::text as ticket_no,
-        null::text as engineer_id,
-        null::date as day,
-        null::text as rfc_no,
-        null::text as task_no,
-        null::text as po_no,
-        null::integer as po_line_no,
-        null::date as cycle_start,
-        null::text as acceptance_no,
         m.month,
         jsonb_build_object(
             'decided', m.decided,

@@ -12,19 +12,8 @@ with params as (
 
 final as (
     select
-        'PO-08'::text as rule_code,
-        'info'::text as severity,
         w.region,
         w.ticket_no,
-        null::text as engineer_id,
-        null::date as day,
-        null::text as rfc_no,
-        null::text as task_no,
-        null::text as po_no,
-        null::integer as po_line_no,
-        null::date as cycle_start,
-        null::text as acceptance_no,
-        null::text as month,
         jsonb_build_object(
             'ticket_type', w.ticket_type, 'closed_at', w.closed_at, 'ticket_po_no', w.po_no
         ) as details
