@@ -20,11 +20,13 @@ from fieldrecon.contract import SOURCES
 from fieldrecon.ingest import loader, pull
 from fieldrecon.outputs import exports as exports_
 from fieldrecon.outputs import packs, quality_report, reports, run_summary
+from fieldrecon.outputs.files import install_log_masking
 from fieldrecon.recon import rules
 from fieldrecon.warehouse import connection, migrate, workdays
 from fieldrecon.warehouse.runlog import record
 
 log = logging.getLogger(__name__)
+install_log_masking()  # no mobile number in any log line of a process that runs the steps
 
 
 @dataclass

@@ -7,8 +7,6 @@ family of the date, in one session that sees each source as of the run.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import re
@@ -16,10 +14,9 @@ from collections import Counter
 from pathlib import Path
 
 import sqlalchemy as sa
-from openpyxl import Workbook
 
-from fieldrecon.outputs.files import write_atomic
-from fieldrecon.outputs.xlsx import finish_sheet, save_workbook
+from fieldrecon.outputs.files import bom_csv, write_atomic
+from fieldrecon.outputs.xlsx import Workbook, finish_sheet, save_workbook
 from fieldrecon.recon import rules
 from fieldrecon.settings import SQL_DIR
 
@@ -61,13 +58,7 @@ def open_findings(conn: sa.Connection, business_date) -> list[dict]:
 
 
 def findings_csv(findings: list[dict]) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(FINDINGS_CSV_COLUMNS)
-    for f in findings:
-        row = dict(f, new=f["is_new"])
-        w.writerow([_fmt(row[c]) for c in FINDINGS_CSV_COLUMNS])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return bom_csv(FINDINGS_CSV_COLUMNS, ([_fmt(dict(f, new=f["is_new"])[c]) for c in FINDINGS_CSV_COLUMNS] for f in findings))
 
 
 def mart_queries(kind: str) -> list[tuple[str, str, str]]:
@@ -158,13 +149,7 @@ def write_all(engine: sa.Engine, ctx) -> dict:
         save_workbook(wb, out_dir / "exceptions.xlsx")
         for name, _, query in mart_queries("csv"):
             result = conn.execute(sa.text(query), params)
-            buf = io.StringIO()
-            w = csv.writer(buf, lineterminator="\r\n")
-            w.writerow(list(result.keys()))
-            n = 0
-            for row in result:
-                w.writerow([_fmt(v) for v in row])
-                n += 1
-            write_atomic(out_dir / f"{name}.csv", ("\ufeff" + buf.getvalue()).encode("utf-8"))
-            written[f"{name}.csv"] = n
+            rows = [[_fmt(v) for v in row] for row in result]
+            write_atomic(out_dir / f"{name}.csv", bom_csv(list(result.keys()), rows))
+            written[f"{name}.csv"] = len(rows)
     return written

@@ -1,11 +1,13 @@
-"""Writing output files: atomically, deterministically (same content, same bytes), and as the
-BOM-prefixed UTF-8 CSV that Excel opens in Chinese. Every writer of an output file uses these."""
+"""Writing output files: atomically, deterministically (same content, same bytes), safely (no cell
+becomes a formula, no character a workbook cannot hold, no mobile number), and as the BOM-prefixed
+UTF-8 CSV that Excel opens in Chinese. Every writer of an output file uses these."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import logging
 import os
 import re
 import tempfile
@@ -17,6 +19,95 @@ from pathlib import Path
 # outputs depend on their content only, never on when they were made.
 FIXED_TIME = dt.datetime(2026, 1, 1)
 _FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+
+
+# ---------------------------------------------------------------- safe cells
+
+# A mobile number (optionally with +86 / 86), not inside a longer run of digits.
+PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# What a spreadsheet evaluates: a leading = + - @ (OWASP "CSV injection"), or a tab / CR before one.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A plain number in text ("-3.5", "+1"): Excel reads it as that number, never as a formula.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+# Characters an xlsx (XML 1.0) cannot hold; shown as their Unicode control pictures (\x07 -> U+2407).
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+CELL_LIMIT = 32_767  # characters an Excel cell holds
+
+
+def _picture(m: re.Match) -> str:
+    ch = m.group(0)
+    if ch == "\x7f":
+        return "\u2421"
+    if ord(ch) < 0x20:
+        return chr(0x2400 + ord(ch))
+    return "\ufffd"
+
+
+def mask_phones(text: str) -> str:
+    """139****5678 for every mobile number in the text, whatever column or message it is in."""
+    return PHONE_RE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+
+
+def safe_cell(value):
+    """The value as a spreadsheet must receive it: text that would be evaluated written as text
+    (prefixed with '), unholdable characters replaced visibly, over-long text cut with a marker,
+    mobile numbers masked. Numbers, dates and None stay what they are."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return mask_phones(str(value)) if PHONE_RE.fullmatch(str(value)) else value
+    if not isinstance(value, str):
+        return value
+    text = _ILLEGAL.sub(_picture, mask_phones(value))
+    quote = text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text)
+    limit = CELL_LIMIT - (1 if quote else 0)
+    if len(text) > limit:
+        marker = f"…［已截断，原文 {len(text)} 字］"
+        text = text[: limit - len(marker)] + marker
+    return "'" + text if quote else text
+
+
+class PhoneMaskingFilter(logging.Filter):
+    """Masks mobile numbers in a log record's message (arguments merged in) and traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        mask_record(record)
+        return True
+
+
+def mask_record(record: logging.LogRecord) -> logging.LogRecord:
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed record: leave it to the handler to report
+        return record
+    masked = mask_phones(message)
+    if masked != message or record.args:
+        record.msg, record.args = masked, None
+    if record.exc_info and not record.exc_text:
+        import traceback
+
+        record.exc_text = mask_phones("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+    return record
+
+
+_installed = False
+
+
+def install_log_masking() -> None:
+    """Mask mobile numbers in every log record this process makes (any logger, any handler)."""
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs):
+        return mask_record(previous(*args, **kwargs))
+
+    logging.setLogRecordFactory(factory)
+    _installed = True
+
+
+# ---------------------------------------------------------------- files
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -34,12 +125,12 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def bom_csv(header: Sequence[str] | None, rows: Iterable[Sequence]) -> bytes:
-    """A CSV as UTF-8 with a BOM (Excel on a Chinese desktop opens it right)."""
+    """A CSV as UTF-8 with a BOM (Excel on a Chinese desktop opens it right), every cell safe."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     if header is not None:
-        w.writerow(header)
-    w.writerows(rows)
+        w.writerow([safe_cell(v) for v in header])
+    w.writerows([safe_cell(v) for v in row] for row in rows)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

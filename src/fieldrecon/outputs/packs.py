@@ -37,12 +37,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from fieldrecon import settings
 from fieldrecon.outputs import render
-from fieldrecon.outputs.files import FIXED_TIME, deterministic_zip, write_atomic, zip_archive
-from fieldrecon.outputs.xlsx import finish_sheet
+from fieldrecon.outputs.files import bom_csv, write_atomic, zip_archive
+from fieldrecon.outputs.xlsx import Workbook, finish_sheet, workbook_bytes
 from fieldrecon.recon import rules
 from fieldrecon.settings import SQL_DIR
 
@@ -319,12 +319,7 @@ def annex_workbook(data: dict) -> bytes:
         ws.append([SOURCE_ZH.get(r["source"], r["source"]), r["row_key"], r["header"], r["value"], r["reason"],
                    r["first_file"], r["first_row_no"]])
     _format_sheet(ws)
-    wb.properties.created = FIXED_TIME
-    wb.properties.modified = FIXED_TIME
-    wb.properties.creator = "fieldrecon"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return deterministic_zip(buf.getvalue())
+    return workbook_bytes(wb)
 
 
 def _format_sheet(ws, date_cols=(), datetime_cols=()) -> None:
@@ -495,13 +490,8 @@ def regional_run_files(engine: sa.Engine, ctx, store: Path) -> dict:
         target = base / region_dir(region)
         for name, (header, body) in tables.items():
             i = header.index("region") if "region" in header else None
-            buf = io.StringIO()
-            w = csv.writer(buf, lineterminator="\r\n")
-            w.writerow(header)
-            for r in body:
-                if i is not None and (r[i] or None) == region:
-                    w.writerow(r)
-            write_atomic(target / name, ("\ufeff" + buf.getvalue()).encode("utf-8"))
+            rows = [r for r in body if i is not None and (r[i] or None) == region]
+            write_atomic(target / name, bom_csv(header, rows))
             written += 1
         if xlsx_path.exists():
             write_atomic(target / "exceptions.xlsx", regional_workbook(xlsx_path.read_bytes(), region))
@@ -525,11 +515,7 @@ def regional_workbook(data: bytes, region: str | None) -> bytes:
             ws.auto_filter.ref = f"A1:{ws.cell(1, max(ws.max_column, 1)).column_letter}{max(ws.max_row, 1)}"
     if not wb.worksheets:
         wb.create_sheet("无数据")
-    wb.properties.created = FIXED_TIME
-    wb.properties.modified = FIXED_TIME
-    buf = io.BytesIO()
-    wb.save(buf)
-    return deterministic_zip(buf.getvalue())
+    return workbook_bytes(wb)
 
 
 # ---------------------------------------------------------------- entry point

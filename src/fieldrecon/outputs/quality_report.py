@@ -85,9 +85,7 @@ def quality(engine: sa.Engine, ctx) -> dict:
 
 
 def write_quarantine_workbook(path: Path, files: list[dict], rows, ctx) -> None:
-    from openpyxl import Workbook
-
-    from fieldrecon.outputs.xlsx import finish_sheet
+    from fieldrecon.outputs.xlsx import Workbook, finish_sheet
 
     wb = Workbook()
     ws = wb.active

@@ -29,10 +29,8 @@ Nothing is read from the wall clock; no phone numbers are read.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import logging
 import re
@@ -42,11 +40,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
-from openpyxl import Workbook
 
 from fieldrecon import settings
-from fieldrecon.outputs.files import write_atomic
-from fieldrecon.outputs.xlsx import finish_sheet, save_workbook
+from fieldrecon.outputs.files import bom_csv, write_atomic
+from fieldrecon.outputs.xlsx import Workbook, finish_sheet, save_workbook
 from fieldrecon.recon import rules
 from fieldrecon.settings import SQL_DIR
 
@@ -468,9 +465,7 @@ SNAPSHOT_COLUMNS = [
 
 
 def _snapshot_csv(rows: list[dict]) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([h for h, _ in SNAPSHOT_COLUMNS])
+    body = []
     for r in rows:
         out = []
         for _, c in SNAPSHOT_COLUMNS:
@@ -480,8 +475,8 @@ def _snapshot_csv(rows: list[dict]) -> bytes:
             elif c == "status":
                 v = STATUS_ZH[v]
             out.append("" if v is None else v.isoformat() if isinstance(v, dt.date) else str(v))
-        w.writerow(out)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+        body.append(out)
+    return bom_csv([h for h, _ in SNAPSHOT_COLUMNS], body)
 
 
 def _needs_files(files: dict, root: Path) -> bool:

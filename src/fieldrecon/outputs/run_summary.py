@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from fieldrecon.outputs.files import write_atomic
+from fieldrecon.outputs.files import mask_phones, write_atomic
 
 
 def late_files(conn: sa.Connection, file_ids: list[int], business_date: dt.date) -> dict | None:
@@ -71,5 +71,5 @@ def finish(engine: sa.Engine, ctx) -> dict:
         conn.execute(sa.text("update ops.runs set finished_at = now(), status = 'success', summary = summary || cast(:s as jsonb) "
                              "where run_id = :r"), {"s": json.dumps({"final": out}, default=str, ensure_ascii=False), "r": ctx.run_id})
     write_atomic(Path(ctx.output_dir) / "run_summary.json",
-                 json.dumps(out, default=str, ensure_ascii=False, indent=2).encode("utf-8"))
+                 mask_phones(json.dumps(out, default=str, ensure_ascii=False, indent=2)).encode("utf-8"))
     return out
