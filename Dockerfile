@@ -1,5 +1,8 @@
-# The fieldrecon image for docker-compose.yaml: the official Airflow image, the project's pinned
-# requirements, the FAB auth manager, the fieldrecon package and what PDF rendering needs.
+# The fieldrecon image for docker-compose.yaml: the official Airflow image plus the runtime pins of
+# requirements.txt (the FAB auth manager, Celery with Redis, the sftp/amazon filesystems for a remote
+# landing) and the fieldrecon package. Nothing for development: requirements-dev.txt (pytest, ruff,
+# playwright, moto ...) and the demo generator (demo/) stay out. No system packages are added: PDFs
+# take their font from PyPI (justmytype-intl-cjk), nothing renders through Pango or system fonts.
 #
 #   docker compose build            (or: docker build -t fieldrecon-airflow:3.3.2 .)
 #
@@ -12,28 +15,11 @@ ARG PYTHON_VERSION=3.11
 FROM apache/airflow:${AIRFLOW_VERSION}-python${PYTHON_VERSION}
 
 ARG AIRFLOW_VERSION=3.3.2
-# providers the deployment needs besides requirements.txt (checked against apache-airflow 3.3.2:
-# fab 3.10.2 needs flask-appbuilder 5.2.2, i.e. python-dateutil<3 in requirements.txt)
-ARG FAB_PROVIDER_VERSION=3.10.2
-ARG CELERY_PROVIDER_VERSION=3.26.0
-ARG REDIS_PROVIDER_VERSION=4.7.1
 
-# System packages for rendering PDF packs (HTML -> PDF with Pango, e.g. WeasyPrint): Chinese fonts,
-# fontconfig, Pango/HarfBuzz, MIME data.
+# the data folders compose mounts (owned by the airflow user for a run without mounts)
 USER root
-RUN apt-get update \
-  && apt-get install -y --no-install-recommends \
-       fonts-noto-cjk \
-       fontconfig \
-       libpango-1.0-0 \
-       libpangoft2-1.0-0 \
-       libharfbuzz-subset0 \
-       shared-mime-info \
-  && fc-cache -f \
-  && apt-get autoremove -yqq --purge \
-  && apt-get clean \
-  && rm -rf /var/lib/apt/lists/* \
-  && mkdir -p /opt/fieldrecon /data/fieldrecon/landing /data/fieldrecon/archive /data/fieldrecon/outputs /data/fieldrecon/packs \
+RUN mkdir -p /opt/fieldrecon /data/fieldrecon/landing /data/fieldrecon/archive /data/fieldrecon/outputs \
+       /data/fieldrecon/packs /data/fieldrecon/reports \
   && chown -R airflow:0 /opt/fieldrecon /data/fieldrecon
 USER airflow
 
@@ -44,10 +30,8 @@ RUN grep -v -E '^(apache-airflow|apache-airflow-core|apache-airflow-task-sdk)=='
   && pip install --no-cache-dir \
        "apache-airflow==${AIRFLOW_VERSION}" \
        -r /tmp/requirements-image.txt \
-       "apache-airflow-providers-fab==${FAB_PROVIDER_VERSION}" \
-       "apache-airflow-providers-celery==${CELERY_PROVIDER_VERSION}" \
-       "apache-airflow-providers-redis==${REDIS_PROVIDER_VERSION}" \
   && python -c "import airflow, sys; v = airflow.__version__; sys.exit(0 if v == '${AIRFLOW_VERSION}' else f'airflow changed to {v}')" \
+  && python -c "import importlib.util as u, sys; dev = [m for m in ('pytest', 'ruff', 'playwright', 'moto', 'fieldrecon_demo') if u.find_spec(m)]; sys.exit(f'development packages in the image: {dev}' if dev else 0)" \
   && rm /tmp/requirements-image.txt
 
 # The project, installed editable so that PROJECT_ROOT (settings.py) is /opt/fieldrecon and
@@ -63,7 +47,9 @@ COPY --chown=airflow:0 dags /opt/airflow/dags
 COPY --chown=airflow:0 plugins /opt/airflow/plugins
 
 ENV FIELDRECON_HOME=/data/fieldrecon \
+    FIELDRECON_PRODUCTION=true \
     FIELDRECON_LANDING=/data/fieldrecon/landing \
     FIELDRECON_ARCHIVE=/data/fieldrecon/archive \
     FIELDRECON_OUTPUT=/data/fieldrecon/outputs \
-    FIELDRECON_PACKS=/data/fieldrecon/packs
+    FIELDRECON_PACKS=/data/fieldrecon/packs \
+    FIELDRECON_REPORTS=/data/fieldrecon/reports

@@ -84,11 +84,12 @@ def prepare(ctx: RunContext, airflow_run_id: str | None = None) -> RunContext:
 
 
 def landing_path(url: str):
-    """A local folder as a Path; anything with a scheme through Airflow's ObjectStoragePath."""
+    """A local folder as a Path; `sftp://` / `s3://` through Airflow's ObjectStoragePath, i.e. the
+    sftp / amazon providers' filesystems, with the connection FIELDRECON_LANDING_CONN_ID."""
     if "://" in url and not url.startswith("file://"):
         from airflow.sdk import ObjectStoragePath
 
-        return ObjectStoragePath(url, conn_id=None)
+        return ObjectStoragePath(url, conn_id=settings.get().landing_conn_id)
     return Path(url.removeprefix("file://"))
 
 

@@ -35,8 +35,8 @@ def _meta(used_by: tuple[str, ...], *, path: str | None = None, deploy: bool = F
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FIELDRECON_", extra="ignore", frozen=True)
 
-    home: Path = Field(PROJECT_ROOT / "var", description="Data area; the default parent of every path below.",
-                       json_schema_extra=_meta((WORKER, API), path="write"))
+    home: Path = Field(PROJECT_ROOT / "var", description="Data area; the default parent of every path below "
+                       "(a deployment sets each of them).", json_schema_extra=_meta((WORKER, API), deploy=True))
     production: bool = Field(False, description="Production mode: the warehouse must be configured (Airflow "
                              "connection or AIRFLOW_CONN_WAREHOUSE); never start an embedded PostgreSQL.",
                              json_schema_extra=_meta((WORKER, API), deploy=True))

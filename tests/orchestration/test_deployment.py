@@ -39,8 +39,6 @@ SHARED_ENV = ["AIRFLOW__CORE__EXECUTOR", "AIRFLOW__CORE__AUTH_MANAGER", "AIRFLOW
               "AIRFLOW__CORE__FERNET_KEY", "AIRFLOW_CONN_WAREHOUSE"]
 SECRET_ENV = ["AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__CORE__FERNET_KEY",
               "AIRFLOW_CONN_WAREHOUSE"]
-# the paths the DAG's tasks read or write (the pack store is FIELDRECON_PACKS); the landing folder is only read
-TASK_PATHS = ["FIELDRECON_LANDING", "FIELDRECON_ARCHIVE", "FIELDRECON_OUTPUT", "FIELDRECON_PACKS"]
 READ_ONLY_OK = {"FIELDRECON_LANDING"}
 
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, ${VAR:+alt} (`$${X}` is an escape)
@@ -331,40 +329,114 @@ def test_init_migrates_creates_admin_clerk_role_and_the_dags_pools(dag):
         assert created[pool].isdigit() and int(created[pool]) >= need, (pool, created[pool], need)
 
 
-def _path_settings() -> list[str]:
-    """FIELDRECON_* variables settings.py reads with a default inside the data area (home())."""
-    src = (settings.PROJECT_ROOT / "src" / "fieldrecon" / "settings.py").read_text(encoding="utf-8")
-    return sorted(set(re.findall(r'os\.environ\.get\(\s*"(FIELDRECON_\w+)"\s*,\s*(?:str\()?home\(\)', src)))
+ROLE_SERVICES = {settings.WORKER: task_runners, settings.API: lambda c: {"airflow-apiserver": c["services"]["airflow-apiserver"]}}
+README = ROOT / "README.md"
+RUNBOOK = ROOT / "docs" / "runbook.md"
 
 
-def test_every_path_the_tasks_use_is_mounted_where_tasks_run():
+def setting_specs() -> list[tuple[str, dict, object]]:
+    """(environment name, metadata, default) of every setting in fieldrecon.settings."""
+    return [(settings.env_name(n), f.json_schema_extra, f.default) for n, f in settings.Settings.model_fields.items()]
+
+
+def test_every_setting_a_service_needs_is_set_in_that_service():
     c = compose()
+    problems = []
+    for var, meta, _ in setting_specs():
+        if not meta["deploy"]:
+            continue
+        for role in meta["used_by"]:
+            for name, s in ROLE_SERVICES[role](c).items():
+                if var not in env_of(s):
+                    problems.append(f"{name} ({role}) does not set {var}")
+    assert not problems, "\n".join(problems)
     env = env_of(c["x-airflow-common"])
-    needed = sorted(set(TASK_PATHS) | set(_path_settings()))
-    assert {"FIELDRECON_LANDING", "FIELDRECON_ARCHIVE", "FIELDRECON_OUTPUT"} <= set(needed)
-    runners = task_runners(c)
-    assert runners
-    for name, s in runners.items():
-        senv = env_of(s)
-        for var in needed:
-            assert senv.get(var), f"{name} does not set {var} (it would default into the container's own layer)"
+    assert env["FIELDRECON_PRODUCTION"] == "true", "the deployment runs in production mode (no embedded warehouse)"
+    assert is_required_reference(env["FIELDRECON_CLERK_REGIONS"]), "clerk regions come from .env"
+
+
+def test_every_path_the_services_use_is_on_a_volume_they_all_share():
+    c = compose()
+    common = c["x-airflow-common"]
+    path_settings = [(var, meta) for var, meta, _ in setting_specs() if meta["path"]]
+    assert {"FIELDRECON_LANDING", "FIELDRECON_ARCHIVE", "FIELDRECON_OUTPUT", "FIELDRECON_PACKS",
+            "FIELDRECON_REPORTS"} <= {v for v, _ in path_settings}
+    checked = 0
+    for var, meta in path_settings:
+        users = {n: s for role in meta["used_by"] for n, s in ROLE_SERVICES[role](c).items()}
+        for name, s in users.items():
+            senv = env_of(s)
             path = resolve_defaults(senv[var])
             if "://" in path and not path.startswith("file://"):
                 continue  # object storage: nothing to mount
             path = path.removeprefix("file://")
             assert path.startswith("/"), (name, var, path)
             m = mount_for(s, path)
-            assert m, f"{name}: {var}={path} is not on a mounted volume"
-            assert m[0], f"{name}: {var} is on an anonymous volume (not shared between workers)"
-            if var not in READ_ONLY_OK:
+            assert m, f"{name}: {var}={path} is not on a mounted volume (it would stay in the container)"
+            assert m[0], f"{name}: {var} is on an anonymous volume (not shared between services)"
+            if meta["path"] == "write" and var not in READ_ONLY_OK:
                 assert not m[2], f"{name}: {var} is written but mounted read-only"
             # one folder for everyone: the same source as in x-airflow-common
-            assert m == mount_for(c["x-airflow-common"], path), (name, var)
-    # the api-server serves outputs and packs to clerks (download page)
+            assert m == mount_for(common, path), (name, var)
+            checked += 1
+    assert checked >= 8
+    # the download page (api-server) reads what the workers write
     api = c["services"]["airflow-apiserver"]
-    for var in ("FIELDRECON_OUTPUT", "FIELDRECON_PACKS"):
-        assert mount_for(api, resolve_defaults(env_of(api)[var])), f"airflow-apiserver does not mount {var}"
-    assert env["FIELDRECON_LANDING"]
+    workers = task_runners(c)
+    for var in ("FIELDRECON_OUTPUT", "FIELDRECON_PACKS", "FIELDRECON_REPORTS"):
+        path = resolve_defaults(env_of(api)[var])
+        for w in workers.values():
+            assert mount_for(api, path)[0] == mount_for(w, resolve_defaults(env_of(w)[var]))[0], var
+
+
+def test_the_static_path_check_catches_an_unmounted_reports_folder():
+    c = compose()
+    broken = dict(c["x-airflow-common"])
+    broken["volumes"] = [v for v in broken["volumes"] if "/data/fieldrecon/reports" not in v]
+    assert mount_for(broken, "/data/fieldrecon/reports") is None
+    assert mount_for(c["x-airflow-common"], "/data/fieldrecon/reports")[0]
+
+
+def _default_text(default) -> str:
+    if default is None:
+        return ""
+    if isinstance(default, Path) and default.is_relative_to(settings.PROJECT_ROOT):
+        return default.relative_to(settings.PROJECT_ROOT).as_posix()
+    return str(default).lower() if isinstance(default, bool) else str(default)
+
+
+def _readme_table() -> dict[str, str]:
+    """`FIELDRECON_X` -> the row of the README's configuration table."""
+    rows = {}
+    for line in README.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"\|\s*`(FIELDRECON_\w+)`\s*\|(.*)", line)
+        if m:
+            rows[m.group(1)] = m.group(2)
+    return rows
+
+
+def test_readme_configuration_table_lists_every_setting_with_its_default():
+    rows = _readme_table()
+    names = {var for var, _, _ in setting_specs()}
+    assert set(rows) == names, f"README lacks {sorted(names - set(rows))}; lists unknown {sorted(set(rows) - names)}"
+    for var, _, default in setting_specs():
+        text = _default_text(default)
+        if text:
+            assert text in rows[var], f"README: {var} default should read {text!r}: {rows[var]}"
+
+
+def _variables_in(text: str) -> set[str]:
+    return set(re.findall(r"\b(FIELDRECON_[A-Z_]+[A-Z])\b", text))
+
+
+def test_env_template_runbook_and_readme_name_only_real_settings():
+    names = {var for var, _, _ in setting_specs()}
+    compose_vars = {n for n, _, _ in INTERP.findall(COMPOSE.read_text(encoding="utf-8"))}  # host-side (.env) names
+    for doc in (ENV_EXAMPLE, RUNBOOK, README, ROOT / "docs" / "scaling.md"):
+        unknown = _variables_in(doc.read_text(encoding="utf-8")) - names - compose_vars
+        assert not unknown, f"{doc.name} names {sorted(unknown)}: neither a setting nor a compose variable"
+    # every host-side FIELDRECON_ variable compose reads is in the template
+    assert {v for v in compose_vars if v.startswith("FIELDRECON_")} <= set(env_example())
 
 
 def test_project_code_dags_plugins_and_logs_are_mounted_where_the_image_expects_them():
@@ -444,9 +516,14 @@ def test_dockerfile_extends_the_pinned_airflow_image_without_reinstalling_airflo
     assert image.split(":")[1].split("-")[0] == _pin("apache-airflow"), "image and requirements.txt disagree on Airflow"
     assert re.search(r"grep -v -E '\^\(apache-airflow\|apache-airflow-core\|apache-airflow-task-sdk\)=='", text)
     assert '"apache-airflow==${AIRFLOW_VERSION}"' in text
-    assert "apache-airflow-providers-fab==" in text and re.search(r"^ARG FAB_PROVIDER_VERSION=\d", text, re.M)
-    assert "apache-airflow-providers-celery==" in text
-    assert "fonts-noto-cjk" in text
+    for provider in ("fab", "celery", "sftp", "amazon", "smtp", "postgres"):
+        _pin(f"apache-airflow-providers-{provider}")  # runtime pins the image installs
+    for dev in ("pytest", "ruff", "playwright", "moto", "aiosmtpd"):
+        with pytest.raises(KeyError):
+            _pin(dev)  # development tools live in requirements-dev.txt, not in the image
+    assert not re.search(r"^(COPY|ADD)\s.*\b(demo|requirements-dev)", text, re.M), "no dev tools or demo in the image"
+    code = re.sub(r"#.*", "", text)
+    assert "apt-get install" not in code and "pango" not in code.lower(), "no system packages the code does not use"
     assert re.findall(r"^USER\s+(\S+)", text, re.M)[-1] == "airflow", "the image must end as the airflow user"
     assert compose()["x-airflow-common"]["build"]["context"] == "."
 

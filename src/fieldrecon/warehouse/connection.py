@@ -42,8 +42,11 @@ def _url(login, password, host, port, schema, extra: dict) -> str:
     if password:
         auth += ":" + quote(password, safe="")
     netloc = f"{auth}@" if auth else ""
-    netloc += (host or "localhost") + (f":{port}" if port else "")
     query = {k: v if isinstance(v, str) else json.dumps(v) for k, v in extra.items() if k not in _HOOK_EXTRAS}
+    if host and host.startswith("/"):  # a Unix socket directory goes in the query, as libpq takes it
+        query.update(host=host, **({"port": str(port)} if port else {}))
+    else:
+        netloc += (host or "localhost") + (f":{port}" if port else "")
     query.update(extra.get("sqlalchemy_query") or {})
     return f"postgresql+psycopg2://{netloc}/{schema or settings.get().db}" + (f"?{urlencode(query)}" if query else "")
 
