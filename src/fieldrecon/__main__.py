@@ -38,9 +38,15 @@ def _latest_archived_date() -> dt.date | None:
         return conn.execute(sa.text("select max(extract_date) from ops.files")).scalar()
 
 
+def _local(path: str | Path) -> Path:
+    """A local path as the caller meant it: `~` expanded, relative to the caller's working folder
+    (this process's cwd; bin/run-nightly does not change it), absolute from here on."""
+    return Path(os.path.abspath(os.path.expanduser(str(path))))
+
+
 def cmd_run(args) -> int:
-    landing = Path(args.landing or settings.landing_url()).resolve()
-    output = Path(args.output or settings.output_root()).resolve()
+    landing = _local(args.landing or settings.landing_url())
+    output = _local(args.output or settings.output_root())
     if not landing.is_dir():
         print(f"landing folder {landing} does not exist", file=sys.stderr)
         return 2

@@ -24,7 +24,9 @@ class Source:
     title_zh: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
-    checks: tuple[str, ...] = field(default=())  # extra row checks: coordinates, hours
+    # extra row checks "<column>:<kind>", kind: lng | lat | hours (ranges), not_after_extract
+    # (not after the end of the extract's date), non_negative (rulebook, Shared definitions)
+    checks: tuple[str, ...] = field(default=())
 
     @property
     def by_header(self) -> dict[str, Column]:
@@ -100,7 +102,7 @@ SOURCES: dict[str, Source] = {
                 C("打卡地址", "punch_address"),
                 C("打卡方式", "method", "enum", enum="APP 人脸识别"),
             ),
-            checks=("lng:lng", "lat:lat"),
+            checks=("lng:lng", "lat:lat", "punched_at:not_after_extract"),
         ),
         Source(
             "timesheet_entries",
@@ -120,7 +122,7 @@ SOURCES: dict[str, Source] = {
                 C("审批状态", "approval", "enum", True, "草稿 已提交 已审批 已驳回"),
                 C("填报时间", "filed_at", "datetime"),
             ),
-            checks=("hours:hours",),
+            checks=("hours:hours", "work_date:not_after_extract"),
         ),
         Source(
             "timesheet_engineers",
@@ -159,6 +161,7 @@ SOURCES: dict[str, Source] = {
                 C("PO状态", "po_status", "enum", True, "已下发 已接收 部分验收 已验收 已关闭 已取消"),
                 C("关联工单号", "ticket_refs"),
             ),
+            checks=("quantity:non_negative", "unit_price:non_negative", "line_amount:non_negative"),
         ),
         Source(
             "isc_acceptances",
@@ -178,6 +181,7 @@ SOURCES: dict[str, Source] = {
                 C("驳回原因", "reject_reason"),
                 C("备注", "remark"),
             ),
+            checks=("quantity:non_negative", "amount:non_negative"),
         ),
         Source(
             "netcare_rfcs",

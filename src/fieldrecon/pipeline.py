@@ -71,6 +71,16 @@ def prepare(ctx: RunContext, airflow_run_id: str | None = None) -> RunContext:
     applied = migrate.migrate(eng)
     cal = workdays.refresh(eng)
     with eng.begin() as conn:
+        # an attempt still 'running' for this date (or an in-process one) was killed: say so
+        conn.execute(
+            sa.text(
+                "update ops.runs set status = 'failed', finished_at = coalesce(finished_at, now()), "
+                "summary = coalesce(summary, '{}'::jsonb) || jsonb_build_object('marked_failed_by_next_run', true) "
+                "where status = 'running' and (business_date = :d or airflow_run_id is null) "
+                "and airflow_run_id is distinct from :r"
+            ),
+            {"d": ctx.date, "r": airflow_run_id},
+        )
         ctx.run_id = conn.execute(
             sa.text(
                 "insert into ops.runs (business_date, as_of, airflow_run_id, started_at, summary) "

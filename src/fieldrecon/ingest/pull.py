@@ -43,13 +43,51 @@ def _archive(entry, archive: Path) -> tuple[str, int, Path]:
     return sha, size, target
 
 
+def _is_symlink(entry) -> bool:
+    return bool(getattr(entry, "is_symlink", lambda: False)())
+
+
+def _refusal(entry) -> str | None:
+    """Why a landing entry is not read: only regular files directly in the landing are extracts.
+    A symlink is never followed (it could point anywhere, e.g. outside the landing); a folder is
+    never descended into."""
+    if _is_symlink(entry):
+        return f"{entry.name} 是符号链接（快捷方式），不读取：请把文件本身放入投放目录"
+    if entry.is_dir():
+        return (f"{entry.name} 是文件夹，不读取其中的文件：只读取投放目录本身的文件，"
+                "请把提取文件直接放入投放目录")
+    if not entry.is_file():
+        return f"{entry.name} 不是普通文件，不读取"
+    return None
+
+
+def _register_refused(conn, entry, reason: str, now) -> None:
+    """A refused entry is registered by its name and reason (its content is never read)."""
+    marker = hashlib.sha256(f"refused:{entry.name}:{reason}".encode()).hexdigest()
+    conn.execute(
+        sa.text(
+            "insert into ops.files (file_name, sha256, size_bytes, arrived_at, status, reason) "
+            "values (:n, :s, 0, :t, 'refused', :r) on conflict do nothing"
+        ),
+        {"n": entry.name, "s": marker, "t": now, "r": reason},
+    )
+
+
 def pull(engine: sa.Engine, landing, archive: Path) -> dict[str, list[dict]]:
     """Register every file in `landing`; returns this pull's files by outcome."""
-    result: dict[str, list[dict]] = {"new": [], "known": [], "repeat": [], "unrecognised": []}
-    entries = sorted((e for e in landing.iterdir() if e.is_file()), key=lambda e: e.name)
+    result: dict[str, list[dict]] = {"new": [], "known": [], "repeat": [], "unrecognised": [], "refused": []}
+    entries = []
+    refused = []
+    for e in sorted(landing.iterdir(), key=lambda e: e.name):
+        reason = _refusal(e)
+        (refused.append((e, reason)) if reason else entries.append(e))
     now = datetime.now(UTC)  # arrival time: an operational fact, not business logic
     with engine.begin() as conn:
         conn.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": PULL_LOCK})
+        for entry, reason in refused:
+            _register_refused(conn, entry, reason, now)
+            result["refused"].append({"file_name": entry.name, "reason": reason})
+            log.warning("refused landing entry %s: %s", entry.name, reason)
         for entry in entries:
             sha, size, target = _archive(entry, archive)
             item = {"file_name": entry.name, "sha256": sha}

@@ -2,20 +2,24 @@
 
 Whatever the format, the result is the header row found, the raw cell text of every data row
 (as received, Excel cells rendered as text: datetimes to the second, integral numbers without
-`.0`), and the sheets that were ignored.
+`.0`), the sheets that were ignored, rows with the wrong number of fields (kept whole) and notes
+on what had to be repaired to read the file (NUL bytes, undecodable bytes, duplicated headers).
+A file that cannot be read at all raises RejectedFile with a Chinese reason naming the row or
+byte offset; nothing else escapes from here for a bad file.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -23,6 +27,8 @@ from fieldrecon.contract import SOURCES, Source
 
 NAME_RE = re.compile(r"^(?P<source>[a-z_]+?)_(?P<date>\d{8})(?:_(?P<n>\d+))?\.(?P<ext>xlsx|csv)$")
 HEADER_SCAN_ROWS = 30
+NOTE_ROWS = 20  # rows named per note; the count says how many there were in all
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 class UnrecognisedFile(Exception):
@@ -56,13 +62,34 @@ def parse_name(file_name: str) -> ExtractName:
 
 
 @dataclass
+class Note:
+    """Something repaired or noticed while reading: a warning for the run summary, never silent."""
+
+    code: str  # nul_replaced | bad_bytes_replaced | duplicate_header | unnamed_column
+    message: str  # Chinese, naming file, rows and columns
+    rows: list[int] = field(default_factory=list)
+    count: int = 0
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "rows": self.rows[:NOTE_ROWS], "count": self.count}
+
+
+@dataclass
+class MalformedRow:
+    row_no: int
+    fields: list[str]  # as many fields as the row had
+    text: str  # the row as received (fields joined back with commas)
+
+
+@dataclass
 class RawTable:
     header_row: int  # 1-based row number of the header in the file
-    headers: list[str]  # normalised header texts, in file order
+    headers: list[str]  # normalised header texts, in file order ("" for an empty header)
     columns: list[pa.Array]  # raw cell text per header, one entry per data row
     row_numbers: pa.Array  # 1-based row number in the file of each data row
     ignored_sheets: list[str] = field(default_factory=list)
-    malformed_rows: list[tuple[int, str]] = field(default_factory=list)  # csv rows with wrong field count
+    malformed_rows: list[MalformedRow] = field(default_factory=list)  # csv rows with wrong field count
+    notes: list[Note] = field(default_factory=list)
 
 
 def _norm_header(value) -> str:
@@ -86,62 +113,171 @@ def _find_header(rows: list[list], source: Source, file_name: str) -> int:
     raise RejectedFile(f"文件 {file_name} 找不到表头行：前 {HEADER_SCAN_ROWS} 行中没有必填列 {'、'.join(sorted(required))}")
 
 
-def _utf8_body(data: bytes, file_name: str) -> tuple[bytes, str]:
-    """The file as UTF-8 bytes (BOM dropped; GB18030/GBK transcoded) and its decoded head."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+def _line_of(data: bytes, offsets: list[int]) -> list[int]:
+    """1-based physical line of each byte offset (offsets ascending)."""
+    lines, pos, line = [], 0, 1
+    for off in offsets:
+        line += data.count(b"\n", pos, off)
+        pos = off
+        lines.append(line)
+    return lines
+
+
+class _Recorder:
+    """A codec error handler that replaces undecodable bytes with U+FFFD and remembers where."""
+
+    def __init__(self):
+        self.offsets: list[int] = []
+
+    def __call__(self, err: UnicodeDecodeError):
+        self.offsets.append(err.start)
+        return "\ufffd", err.end
+
+
+def _decode(data: bytes, encoding: str) -> tuple[str, list[int]]:
+    rec = _Recorder()
+    name = f"fieldrecon_{id(rec)}"
+    codecs.register_error(name, rec)
+    return data.decode(encoding, errors=name), rec.offsets
+
+
+def _header_hits(text: str, source: Source) -> int:
+    head = "\n".join(text.splitlines()[:HEADER_SCAN_ROWS])
+    return sum(1 for h in source.required_headers if h in head)
+
+
+def _utf8_body(data: bytes, source: Source, file_name: str, notes: list[Note]) -> bytes:
+    """The file as UTF-8 bytes: BOM dropped, GB18030/GBK transcoded, NUL bytes and bytes that do not
+    decode replaced by U+FFFD (each recorded with its line and byte offset)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise RejectedFile(f"文件 {file_name} 是 UTF-16 编码（第 1 行，字节偏移 0），请另存为 UTF-8 或 GBK 的 CSV")
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    if b"\x00" in data:
+        offsets = [m.start() for m in re.finditer(b"\x00", data)]
+        lines = _line_of(data, offsets)
+        if len(offsets) > len(data) // 4:
+            raise RejectedFile(f"文件 {file_name} 含大量 NUL 字节（第 {lines[0]} 行，字节偏移 {offsets[0]}），"
+                               "可能是 UTF-16 或二进制文件，请另存为 UTF-8 或 GBK 的 CSV")
+        rows = sorted(set(lines))
+        notes.append(Note("nul_replaced", f"文件 {file_name} 第 {'、'.join(map(str, rows[:NOTE_ROWS]))} 行含 NUL 字节"
+                          f"（共 {len(offsets)} 个，首个在字节偏移 {offsets[0]}），已替换为 �，其余内容照常加载", rows, len(offsets)))
+        data = data.replace(b"\x00", "\ufffd".encode())
+    body = memoryview(data)[start:]
     try:
-        data.decode("utf-8")
-        return data, data[: 1 << 16].decode("utf-8", errors="ignore")
+        return _strict_utf8(body)
     except UnicodeDecodeError:
         pass
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError as e:
-        raise RejectedFile(f"文件 {file_name} 无法识别编码（应为 UTF-8 或 GBK/GB18030）") from e
-    return text.encode("utf-8"), text[: 1 << 16]
+    # not clean UTF-8: the encoding whose decoding shows the required headers wins, then the one
+    # with fewer bad bytes (a UTF-8 file with one stray latin-1 byte stays UTF-8)
+    candidates = []
+    for enc in ("utf-8", "gb18030"):
+        text, bad = _decode(bytes(body), enc)
+        candidates.append((-_header_hits(text[: 1 << 16], source), len(bad), enc, text, bad))
+    candidates.sort(key=lambda c: c[:3])
+    _, _, enc, text, bad = candidates[0]
+    if bad:
+        if len(bad) > max(16, len(body) // 100):
+            raise RejectedFile(f"文件 {file_name} 无法识别编码（应为 UTF-8 或 GBK/GB18030）：第 {_line_of(bytes(body), bad[:1])[0]} 行"
+                               f"字节偏移 {bad[0] + start} 起有 {len(bad)} 处无法解码的字节")
+        lines = _line_of(bytes(body), bad)
+        rows = sorted(set(lines))
+        enc_zh = "UTF-8" if enc == "utf-8" else "GBK/GB18030"
+        notes.append(Note("bad_bytes_replaced", f"文件 {file_name}（{enc_zh}）第 {'、'.join(map(str, rows[:NOTE_ROWS]))} 行有 "
+                          f"{len(bad)} 个无法解码的字节（首个在字节偏移 {bad[0] + start}），已替换为 �，其余内容照常加载",
+                          rows, len(bad)))
+    return text.encode("utf-8")
+
+
+def _strict_utf8(body: memoryview) -> bytes:
+    """Validates UTF-8 in 1 MiB steps (no whole-file str) and returns the bytes unchanged."""
+    dec = codecs.getincrementaldecoder("utf-8")()
+    step = 1 << 20
+    for i in range(0, len(body), step):
+        dec.decode(body[i : i + step], final=i + step >= len(body))
+    return bytes(body)
 
 
 def read_csv(path: Path, source: Source, file_name: str) -> RawTable:
-    body, head = _utf8_body(path.read_bytes(), file_name)
-    head_lines = head.splitlines()[:HEADER_SCAN_ROWS]
-    head_rows = list(csv.reader(head_lines))
+    notes: list[Note] = []
+    body = _utf8_body(path.read_bytes(), source, file_name, notes)
+    head = body[: 1 << 16].decode("utf-8", errors="ignore")
+    head_rows = list(csv.reader(head.splitlines()[:HEADER_SCAN_ROWS]))
     h = _find_header(head_rows, source, file_name)
-    # drop the lines above the header ourselves (csv.reader gave one row per physical line there)
     body_start = 0
-    for _ in range(h):
+    for _ in range(h):  # drop the lines above the header (one row per physical line there)
         body_start = body.index(b"\n", body_start) + 1
-    malformed: list[tuple[int, str]] = []
+    try:
+        header, columns, numbers, malformed = _arrow_rows(body, body_start, h)
+    except _NeedsSlowPath:
+        header, columns, numbers, malformed = _python_rows(body, body_start, h, file_name)
+    headers = [_norm_header(v) for v in header]
+    return RawTable(h + 1, headers, columns, numbers, [], malformed, notes)
+
+
+class _NeedsSlowPath(Exception):
+    pass
+
+
+def _arrow_rows(body: bytes, body_start: int, h: int):
+    """Fast path: pyarrow parses the file; any row it cannot take (wrong field count, blank line,
+    oversized cell) sends the whole file down the exact Python path instead."""
+    end = body.find(b"\n", body_start)
+    header_line = body[body_start : end if end >= 0 else len(body)].decode("utf-8").rstrip("\r")
+    width = len(next(csv.reader([header_line]), [""]))
+    invalid = []
 
     def on_invalid(row):
-        malformed.append((row.number, row.text))
+        invalid.append(row)
         return "skip"
 
     try:
         table = pacsv.read_csv(
             io.BytesIO(memoryview(body)[body_start:]),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True,
+                                             ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
-                column_types={f"f{i}": pa.string() for i in range(len(head_rows[h]))},
+                column_types={f"f{i}": pa.string() for i in range(width)},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
-    except pa.ArrowInvalid as e:
-        raise RejectedFile(f"文件 {file_name} 无法读取：{e}") from e
-    table = table.cast(pa.schema([pa.field(n, pa.string()) for n in table.column_names]))
-    headers = [_norm_header(v) for v in table.slice(0, 1).to_pylist()[0].values()] if table.num_rows else []
+    except (pa.ArrowInvalid, csv.Error, UnicodeDecodeError, StopIteration) as e:
+        raise _NeedsSlowPath from e
+    if invalid or table.num_columns != width or not table.num_rows:
+        raise _NeedsSlowPath
+    header = table.slice(0, 1).to_pylist()[0].values()
     data = table.slice(1)
-    # File row numbers (1-based): the header is row h + 1; data rows follow it. Rows pyarrow
-    # skipped as malformed keep their own numbers and shift the ones after them.
-    first = h + 2
-    skipped = np.array(sorted(n + h for n, _ in malformed if n > 0), dtype="int64")
-    candidates = np.arange(first, first + data.num_rows + len(skipped), dtype="int64")
-    numbers = candidates[~np.isin(candidates, skipped)][: data.num_rows]
-    malformed = [(n + h, t) for n, t in malformed]
-    return RawTable(h + 1, headers, [data.column(i).combine_chunks() for i in range(len(headers))],
-                    pa.array(numbers, type=pa.int32()), [], malformed)
+    numbers = pa.array(range(h + 2, h + 2 + data.num_rows), type=pa.int32())
+    return list(header), [data.column(i).combine_chunks().cast(pa.string()) for i in range(width)], numbers, []
+
+
+def _python_rows(body: bytes, body_start: int, h: int, file_name: str):
+    """Exact path: Python's csv reader, record by record. A blank line is no row but keeps its
+    number; a row with the wrong number of fields is kept whole as malformed."""
+    text = io.StringIO(body[body_start:].decode("utf-8"), newline="")
+    reader = csv.reader(text)
+    row_no = h
+    try:
+        header = next(reader)
+        row_no += 1
+        width = len(header)
+        cols: list[list] = [[] for _ in range(width)]
+        numbers: list[int] = []
+        malformed: list[MalformedRow] = []
+        for rec in reader:
+            row_no += 1
+            if not rec:
+                continue
+            if len(rec) != width:
+                malformed.append(MalformedRow(row_no, rec, ",".join(rec)))
+                continue
+            for j, v in enumerate(rec):
+                cols[j].append(v)
+            numbers.append(row_no)
+    except (csv.Error, StopIteration) as e:
+        raise RejectedFile(f"文件 {file_name} 第 {row_no + 1} 行无法按 CSV 读取：{e}") from e
+    return header, [pa.array(c, type=pa.string()) for c in cols], pa.array(numbers, type=pa.int32()), malformed
 
 
 def _cell_text(v):
@@ -152,7 +288,7 @@ def _cell_text(v):
     if isinstance(v, bool):
         return "是" if v else "否"
     if isinstance(v, float):
-        return str(int(v)) if v.is_integer() else repr(v)
+        return str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v)
     if isinstance(v, dt.datetime):
         if v.microsecond:
             v = (v + dt.timedelta(microseconds=500_000)).replace(microsecond=0)
@@ -174,18 +310,23 @@ def read_xlsx(path: Path, source: Source, file_name: str) -> RawTable:
         wb = CalamineWorkbook.from_path(str(path))
         names = wb.sheet_names
         rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Exception as e:  # calamine raises its own error types for broken files
-        raise RejectedFile(f"文件 {file_name} 无法读取（xlsx 损坏或加密）：{e}") from e
+    except Exception as e:  # noqa: BLE001 - calamine raises its own error types for broken files
+        raise RejectedFile(f"文件 {file_name} 无法读取（xlsx 损坏、加密或不是 xlsx，第 1 行前即失败）：{type(e).__name__}: {e}") from e
     h = _find_header(rows, source, file_name)
     headers = [_norm_header(c) for c in rows[h]]
-    while headers and headers[-1] == "":
-        headers.pop()
-    width = len(headers)
     body = rows[h + 1 :]
     keep = [i for i, r in enumerate(body) if any(c not in (None, "") for c in r)]
+    # a column without a header is kept (raw layer) when any of its cells holds something
+    width = max([len(headers)] + [max((j + 1 for j, c in enumerate(body[i]) if c not in (None, "")), default=0) for i in keep])
+    while len(headers) > width:
+        headers.pop()
+    headers += [""] * (width - len(headers))
     cols = []
-    for j in range(width):
-        cols.append(pa.array([_cell_text(body[i][j]) if j < len(body[i]) else None for i in keep], type=pa.string()))
+    try:
+        for j in range(width):
+            cols.append(pa.array([_cell_text(body[i][j]) if j < len(body[i]) else None for i in keep], type=pa.string()))
+    except Exception as e:  # noqa: BLE001 - a cell calamine returns in a form we cannot render
+        raise RejectedFile(f"文件 {file_name} 第 {h + 2 + keep[len(cols[-1]) if cols else 0]} 行附近的单元格无法读取：{e}") from e
     row_numbers = pa.array([h + 2 + i for i in keep], type=pa.int32())
     return RawTable(h + 1, headers, cols, row_numbers, list(names[1:]))
 

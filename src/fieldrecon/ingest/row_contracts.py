@@ -1,25 +1,33 @@
-"""Row-level data contracts with Great Expectations, built as code at task run time.
+"""Row-level data contracts as array checks on one file's typed columns (no per-row Python).
 
-For one source the suite says: required columns are not null, enum columns hold only the
-contract's values, coordinates lie within ±90/±180 and hours in (0, 24]. Validation runs on the
-typed frame of one file; each failed expectation's unexpected rows become quarantine reasons.
-GX is imported lazily (about 5 s) so DAG parsing never pays for it.
+Everything the rulebook's "Quarantine" definition names is checked here, written once from the
+contract (`fieldrecon.contract`): empty required cells, enum values outside the list, values too
+large for their type (integer beyond PostgreSQL's integer, amounts beyond a double), coordinates
+outside ±90/±180, hours outside (0, 24], punch times / work dates after the end of the extract's
+date, negative quantities, unit prices and amounts. Each failure is a Problem (a mask and a
+Chinese reason naming the column); other implausible values are Warnings for the run summary.
+Great Expectations runs on the warehouse tables afterwards (`fieldrecon.ingest.gx_checks`), not here:
+importing it per load task cost about 8 s and the same checks as masks take milliseconds.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import threading
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fieldrecon.contract import Source
 
-log = logging.getLogger(__name__)
 RANGE_CHECKS = {"lng": (-180, 180, False), "lat": (-90, 90, False), "hours": (0, 24, True)}
+INT4 = (-(2**31), 2**31 - 1)
+DOUBLE_MAX = np.finfo(np.float64).max
+# warnings only (rulebook: anything else implausible is a warning, not a quarantine)
+PLAUSIBLE_FROM = dt.date(2000, 1, 1)
+PLAUSIBLE_DAYS_AHEAD = 366
+PLAUSIBLE_AMOUNT = 1e12
 
 
 @dataclass
@@ -30,92 +38,99 @@ class Problem:
     mask: np.ndarray
 
 
-_context = None
-_context_lock = threading.Lock()
+@dataclass
+class Warning_:
+    column: str
+    code: str
+    message: str  # Chinese, without the row list (the caller adds file and rows)
+    mask: np.ndarray
 
 
-def gx_context():
-    with _context_lock:
-        return _context or _make_context()
+def _np(mask) -> np.ndarray:
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _make_context():
-    global _context
-    if _context is None:
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-        logging.getLogger("great_expectations").setLevel(logging.WARNING)
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        _context = gx.get_context(mode="ephemeral")
-        _context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        _context.data_sources.add_pandas("extracts")
-    return _context
+def _as_float(arr: pa.Array) -> pa.Array:
+    return pc.cast(arr, pa.float64())
 
 
-def build_suite(source: Source, present: set[str]):
-    """The source's expectations for the columns this file has (all required ones are present)."""
-    import great_expectations as gx
+def too_large(type_: str, typed: pa.Array) -> np.ndarray:
+    """Values that parsed but do not fit their type (the typed COPY would fail on them)."""
+    if type_ == "int":
+        digits = pc.utf8_length(pc.replace_substring_regex(typed, r"^[+-]?0*", ""))
+        long_ = _np(pc.greater(digits, 12))
+        small = pc.if_else(pa.array(long_), pa.scalar(None, pa.string()), typed)
+        value = pc.cast(small, pa.int64())
+        return long_ | _np(pc.or_(pc.less(value, INT4[0]), pc.greater(value, INT4[1])))
+    if type_ == "decimal":
+        return _np(pc.greater(pc.abs(_as_float(typed)), DOUBLE_MAX))
+    return np.zeros(len(typed), dtype=bool)
 
-    suite = gx.ExpectationSuite(name=f"{source.name}_rows")
-    meta: list[tuple[str, str, str]] = []
+
+def check(source: Source, typed: dict[str, pa.Array], present: set[str], extract_date: dt.date,
+          usable: dict[str, np.ndarray]) -> tuple[list[Problem], list[Warning_]]:
+    """The contract's row checks on one file; `usable[c]` marks cells that parsed and fit their type."""
+    problems: list[Problem] = []
+    warnings: list[Warning_] = []
     for c in source.columns:
         if c.name not in present:
             continue
+        col = typed[c.name]
         if c.required:
-            suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=c.name))
-            meta.append(("expect_column_values_to_not_be_null", c.name, "empty", f"必填列「{c.header}」为空"))
+            problems.append(Problem(c.name, "empty", f"必填列「{c.header}」为空", _np(pc.is_null(col))))
         if c.enum:
-            suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column=c.name, value_set=list(c.enum)))
-            meta.append(("expect_column_values_to_be_in_set", c.name, "unknown_enum", f"「{c.header}」的值不在允许范围（{'/'.join(c.enum)}）"))
-    for check in source.checks:
-        col, kind = check.split(":")
-        if col not in present:
+            bad = _np(pc.and_(pc.is_valid(col), pc.invert(pc.is_in(col, value_set=pa.array(c.enum)))))
+            problems.append(Problem(c.name, "unknown_enum", f"「{c.header}」的值不在允许范围（{'/'.join(c.enum)}）", bad))
+    for chk in source.checks:
+        col_name, kind = chk.split(":")
+        if col_name not in present:
             continue
-        lo, hi, strict_min = RANGE_CHECKS[kind]
-        suite.add_expectation(
-            gx.expectations.ExpectColumnValuesToBeBetween(column=col, min_value=lo, max_value=hi, strict_min=strict_min)
-        )
-        header = source.column(col).header
-        bound = f"({lo}, {hi}]" if strict_min else f"[{lo}, {hi}]"
-        meta.append(("expect_column_values_to_be_between", col, "out_of_range", f"「{header}」超出范围 {bound}"))
-    return suite, meta
+        c = source.column(col_name)
+        col = typed[col_name]
+        ok = usable.get(col_name, np.ones(len(col), dtype=bool))
+        if kind in RANGE_CHECKS:
+            lo, hi, strict_min = RANGE_CHECKS[kind]
+            v = _as_float(col)
+            below = pc.less_equal(v, lo) if strict_min else pc.less(v, lo)
+            bad = _np(pc.or_(below, pc.greater(v, hi))) & ok
+            bound = f"({lo}, {hi}]" if strict_min else f"[{lo}, {hi}]"
+            problems.append(Problem(col_name, "out_of_range", f"「{c.header}」超出范围 {bound}", bad))
+        elif kind == "not_after_extract":
+            end = dt.datetime.combine(extract_date + dt.timedelta(days=1), dt.time())
+            if c.type == "date":
+                bad = _np(pc.greater(col, pa.scalar(extract_date, pa.date32())))
+            else:
+                bad = _np(pc.greater_equal(col, pa.scalar(end, pa.timestamp("s"))))
+            problems.append(Problem(col_name, "after_extract_date",
+                                    f"「{c.header}」晚于本提取文件的日期 {extract_date:%Y-%m-%d}（不可能已发生）", bad & ok))
+        elif kind == "non_negative":
+            bad = _np(pc.less(_as_float(col), 0)) & ok
+            problems.append(Problem(col_name, "negative", f"「{c.header}」为负数", bad))
+    warnings += _implausible(source, typed, present, extract_date, usable)
+    return [p for p in problems if p.mask.any()], [w for w in warnings if w.mask.any()]
 
 
-def validate(source: Source, frame: pd.DataFrame, present: set[str], file_label: str) -> list[Problem]:
-    """Run the suite on one file's typed frame; return one Problem per failed expectation."""
-    import great_expectations as gx
-
-    ctx = gx_context()
-    suite, meta = build_suite(source, present)
-    ds = ctx.data_sources.get("extracts")
-    asset_name = f"{file_label}"
-    asset = ds.add_dataframe_asset(asset_name)
-    try:
-        batch_def = asset.add_batch_definition_whole_dataframe("whole_file")
-        suite = ctx.suites.add_or_update(suite)
-        vd = ctx.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=f"{file_label}_validation", data=batch_def, suite=suite)
-        )
-        result = vd.run(batch_parameters={"dataframe": frame}, result_format={"result_format": "COMPLETE"})
-    finally:
-        for cleanup in (
-            lambda: ctx.validation_definitions.delete(f"{file_label}_validation"),
-            lambda: ctx.suites.delete(suite.name),
-            lambda: ds.delete_asset(asset_name),
-        ):
-            try:
-                cleanup()
-            except Exception:  # noqa: BLE001 - best effort: the context is ephemeral
-                pass
-    by_expectation = {(r.expectation_config.type, r.expectation_config.kwargs["column"]): r for r in result.results}
-    problems: list[Problem] = []
-    for type_, column, code, zh in meta:
-        r = by_expectation[(type_, column)]
-        if r.success:
+def _implausible(source, typed, present, extract_date, usable) -> list[Warning_]:
+    """Values the contract lets through but nobody should trust without a look."""
+    checked = {chk.split(":")[0] for chk in source.checks}
+    out = []
+    for c in source.columns:
+        if c.name not in present or c.name in checked:
             continue
-        idx = r.result.get("unexpected_index_list") or []
-        mask = np.zeros(len(frame), dtype=bool)
-        mask[np.asarray(idx, dtype=int)] = True
-        problems.append(Problem(column, code, zh, mask))
-    return problems
+        col, ok = typed[c.name], usable.get(c.name)
+        if ok is None:
+            continue
+        if c.type in ("date", "datetime"):
+            day = pc.cast(col, pa.date32()) if c.type == "datetime" else col
+            late = extract_date + dt.timedelta(days=PLAUSIBLE_DAYS_AHEAD)
+            bad = _np(pc.or_(pc.less(day, pa.scalar(PLAUSIBLE_FROM, pa.date32())),
+                             pc.greater(day, pa.scalar(late, pa.date32())))) & ok
+            out.append(Warning_(c.name, "implausible_date",
+                                f"「{c.header}」早于 2000 年或晚于提取日期一年以上，请核对", bad))
+        elif c.type == "decimal":
+            v = _as_float(col)
+            bad = _np(pc.greater_equal(pc.abs(v), PLAUSIBLE_AMOUNT)) & ok
+            out.append(Warning_(c.name, "implausible_number", f"「{c.header}」的绝对值达到 10¹² 以上，请核对", bad))
+            neg = _np(pc.less(v, 0)) & ok
+            out.append(Warning_(c.name, "negative_value", f"「{c.header}」为负数，请核对", neg))
+    return out

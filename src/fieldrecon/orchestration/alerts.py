@@ -14,6 +14,46 @@ from fieldrecon import settings
 log = logging.getLogger(__name__)
 
 
+def committed_by(task_id: str, airflow_run_id: str | None) -> str:
+    """What the failed task did commit: a load task commits file by file, every other task in one
+    transaction (or not at all). Never raises: the warehouse may be what failed."""
+    if not task_id.startswith("load."):
+        return "Nothing of this task was committed (it writes in one transaction)"
+    source = task_id.removeprefix("load.")
+    try:
+        import sqlalchemy as sa
+
+        from fieldrecon.warehouse import connection
+
+        with connection.engine().connect() as conn:
+            rows = conn.execute(sa.text(
+                "select f.file_name, f.status from ops.files f join ops.runs r on r.airflow_run_id = :r "
+                "where f.source = :s and f.status in ('loaded', 'rejected') and f.loaded_at >= r.started_at "
+                "order by f.extract_date, f.delivery_no, f.file_id"), {"r": airflow_run_id, "s": source}).all()
+    except Exception as e:  # noqa: BLE001 - the alert must go out even when the warehouse is down
+        return f"What was committed is unknown (warehouse not reachable: {type(e).__name__}); see ops.files for source {source}"
+    if not rows:
+        return f"No file of {source} was committed by this run"
+    done = ", ".join(f"{r.file_name} ({r.status})" for r in rows)
+    return f"Committed before the failure, file by file ({len(rows)}): {done}; the rest of {source} is still pending"
+
+
+def mark_run_failed(airflow_run_id: str | None) -> None:
+    """The run log row of a failed run says so (a run killed without a callback is marked by the next run)."""
+    if not airflow_run_id:
+        return
+    try:
+        import sqlalchemy as sa
+
+        from fieldrecon.warehouse import connection
+
+        with connection.engine().begin() as conn:
+            conn.execute(sa.text("update ops.runs set status = 'failed', finished_at = now() "
+                                 "where airflow_run_id = :r and status = 'running'"), {"r": airflow_run_id})
+    except Exception:  # noqa: BLE001 - best effort; the next run marks it otherwise
+        log.warning("could not mark run %s failed in ops.runs", airflow_run_id)
+
+
 def _facts(context: dict) -> dict:
     ti = context.get("task_instance") or context.get("ti")
     dag_run = context.get("dag_run")
@@ -48,7 +88,8 @@ def failure_message(context: dict) -> str:
     return (
         f"fieldrecon nightly run FAILED: DAG {f['dag_id']}, task {f['task_id']} of run {f['run_id']} "
         f"(business_date {f['business_date']}), try {f['try_number']}: {f['exception']}. "
-        f"Log: {f['log_url']}. Nothing of this task was committed; clear the task to rerun it."
+        f"Log: {f['log_url']}. {committed_by(f['task_id'], getattr(context.get('dag_run'), 'run_id', None))}; "
+        "clear the task to rerun it."
     )
 
 
@@ -73,6 +114,7 @@ def notify_failure(context: dict) -> str:
     ("smtp", "webhook", "smtp+webhook", or "logged")."""
     message = failure_message(context)
     log.error(message)
+    mark_run_failed(getattr(context.get("dag_run"), "run_id", None))
     s = settings.get()
     f = _facts(context)
     sent = []

@@ -80,7 +80,7 @@ def _summary_sheet(wb: Workbook, ctx, findings: list[dict], quality: dict) -> No
     ws.append([])
     ws.append(["数据来源", "使用的最新提取日期", "是否过期"])
     for name, s in (quality.get("sources") or {}).items():
-        ws.append([name, s["newest_extract_date"] or "无", "过期：相关结果基于旧数据" if s["stale"] else "最新"])
+        ws.append([name, s["newest_extract_date"] or "无", f"过期：{s.get('stale_reason') or '相关结果基于旧数据'}" if s["stale"] else "最新"])
     ws.append([])
     regions = sorted({f["region"] or "（无区域）" for f in findings})
     ws.append(["规则", "严重程度", *regions, "合计"])

@@ -23,14 +23,16 @@ DEPENDENT_OUTPUTS = {
     "netcare_resident_attendance": ["attendance"],
     "netcare_attachments": ["po"],
 }
-STATUS_ZH = {"loaded": "已加载", "rejected": "整文件拒收", "repeat": "重复文件", "unrecognised": "无法识别", "pending": "待加载"}
+STATUS_ZH = {"loaded": "已加载", "rejected": "整文件拒收", "repeat": "重复文件", "unrecognised": "无法识别", "pending": "待加载",
+             "refused": "拒绝读取"}
+STATUSES = ("loaded", "rejected", "repeat", "unrecognised", "pending", "refused")
 
 
 def visible_files(conn: sa.Connection, business_date: dt.date) -> list[dict]:
     rows = conn.execute(
         sa.text(
             "select file_id, file_name, source, extract_date, delivery_no, status, reason, sha256, arrived_at, "
-            "header_row, extra_columns, ignored_sheets, rows_read, rows_loaded, rows_quarantined, rows_duplicate "
+            "header_row, extra_columns, ignored_sheets, rows_read, rows_loaded, rows_quarantined, rows_duplicate, notes "
             "from ops.files where extract_date <= :d or extract_date is null order by source, extract_date, delivery_no, file_name"
         ),
         {"d": business_date},
@@ -46,9 +48,11 @@ def quality(engine: sa.Engine, ctx) -> dict:
                and f["rows_read"] != f["rows_loaded"] + f["rows_quarantined"] + f["rows_duplicate"]]
         if bad:
             raise RuntimeError(f"row counts do not add up for {[f['file_name'] for f in bad]}")
-        newest = dict(conn.execute(sa.text(
-            "select source, max(extract_date) from ops.files where status = 'loaded' and extract_date <= :d group by 1"
-        ), {"d": d}).all())
+        # the newest loaded extract per source (of its date, the latest delivery: it replaces the others)
+        newest = {r.source: r for r in conn.execute(sa.text(
+            "select distinct on (source) source, extract_date, file_name, rows_read, rows_loaded from ops.files "
+            "where status = 'loaded' and extract_date <= :d order by source, extract_date desc, delivery_no desc, file_id desc"
+        ), {"d": d})}
         by_reason = dict(conn.execute(sa.text(
             "select q.reason_code, count(*) from ops.quarantine q join ops.files f using (file_id) "
             "where f.extract_date <= :d group by 1 order by 1"), {"d": d}).all())
@@ -58,11 +62,23 @@ def quality(engine: sa.Engine, ctx) -> dict:
             "order by f.file_name, q.row_no, q.column_name"), {"d": d}).all()
     sources = {}
     for name in SOURCES:
-        last = newest.get(name)
-        stale = last is None or last < d
+        f = newest.get(name)
+        last = f.extract_date if f else None
+        empty = f is not None and not f.rows_loaded
+        stale = last is None or last < d or empty
+        why = None
+        if last is None:
+            why = "没有已加载的提取文件"
+        elif empty:
+            why = (f"最新的提取文件 {f.file_name} 没有可用的行（读取 {f.rows_read or 0} 行，全部隔离或为空文件），"
+                   "沿用以前提取的数据")
+        elif last < d:
+            why = f"最新的提取文件日期为 {last.isoformat()}，早于业务日期"
         sources[name] = {"newest_extract_date": last.isoformat() if last else None, "stale": stale,
+                         "newest_extract_empty": empty, "stale_reason": why,
                          "affects": DEPENDENT_OUTPUTS[name] if stale else []}
-    counts = {s: sum(1 for f in files if f["status"] == s) for s in ("loaded", "rejected", "repeat", "unrecognised", "pending")}
+    counts = {s: sum(1 for f in files if f["status"] == s) for s in STATUSES}
+    warnings = [{"file_name": f["file_name"], **n} for f in files for n in (f.get("notes") or [])]
     result = {
         "files_visible": counts,
         "rows": {
@@ -74,6 +90,8 @@ def quality(engine: sa.Engine, ctx) -> dict:
         "quarantine_by_reason": by_reason,
         "sources": sources,
         "stale_outputs": sorted({o for s in sources.values() for o in s["affects"]}),
+        "warnings": warnings,
+        "refused_entries": [{"file_name": f["file_name"], "reason": f["reason"]} for f in files if f["status"] == "refused"],
         "per_file": [
             {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in f.items()
              if k not in ("arrived_at",)} | {"arrived_at": f["arrived_at"].isoformat() if f["arrived_at"] else None}
@@ -101,6 +119,12 @@ def write_quarantine_workbook(path: Path, files: list[dict], rows, ctx) -> None:
                     STATUS_ZH.get(f["status"], f["status"]), f["reason"] or "", f["rows_read"], f["rows_loaded"],
                     f["rows_quarantined"], f["rows_duplicate"]])
     finish_sheet(ws2)
+    ws4 = wb.create_sheet("读取提醒")
+    ws4.append(["文件", "提醒", "行号（前 20 个）", "个数"])
+    for f in files:
+        for n in f.get("notes") or []:
+            ws4.append([f["file_name"], n["message"], "、".join(map(str, n.get("rows") or [])), n.get("count")])
+    finish_sheet(ws4)
     ws3 = wb.create_sheet("说明")
     ws3.append(["业务日期", ctx.business_date])
     ws3.append(["数据截止 (as_of)", ctx.as_of])

@@ -52,6 +52,7 @@ def finish(engine: sa.Engine, ctx) -> dict:
                 "already_known": len(pulled.get("known", [])),
                 "repeated": len(pulled.get("repeat", [])),
                 "unrecognised": len(pulled.get("unrecognised", [])),
+                "refused": len(pulled.get("refused", [])),
                 "loaded": sum(1 for f in loads if f.get("status") == "loaded"),
                 "rejected": sum(1 for f in loads if f.get("status") == "rejected"),
             },
@@ -61,7 +62,8 @@ def finish(engine: sa.Engine, ctx) -> dict:
             "unrecognised_files": pulled.get("unrecognised", []),
             "repeated_files": pulled.get("repeat", []),
             **{k: summary.get("quality", {}).get(k) for k in
-               ("files_visible", "rows", "quarantine_by_reason", "sources", "stale_outputs", "per_file")},
+               ("files_visible", "rows", "quarantine_by_reason", "sources", "stale_outputs", "warnings", "refused_entries",
+                "per_file")},
             "corrections": corrections,
             "findings_by_rule": findings,
             "findings_total": sum(findings.values()),
