@@ -77,7 +77,7 @@ def prepare(ctx: RunContext, airflow_run_id: str | None = None) -> RunContext:
                 "update ops.runs set status = 'failed', finished_at = coalesce(finished_at, now()), "
                 "summary = coalesce(summary, '{}'::jsonb) || jsonb_build_object('marked_failed_by_next_run', true) "
                 "where status = 'running' and (business_date = :d or airflow_run_id is null) "
-                "and airflow_run_id is distinct from :r"
+                "and coalesce(airflow_run_id, '') <> coalesce(cast(:r as text), '-')"
             ),
             {"d": ctx.date, "r": airflow_run_id},
         )

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psycopg2
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -345,8 +346,8 @@ def _reject(conn: sa.Connection, file_id: int, file_name: str, reason: str) -> d
 DETERMINISTIC_SQLSTATE_CLASSES = ("22", "23")  # data exception, integrity constraint violation
 
 
-def _deterministic(err: sa.exc.DBAPIError) -> bool:
-    code = getattr(getattr(err, "orig", None), "pgcode", None) or ""
+def _deterministic(err: Exception) -> bool:
+    code = getattr(getattr(err, "orig", err), "pgcode", None) or ""
     return code[:2] in DETERMINISTIC_SQLSTATE_CLASSES
 
 
@@ -377,7 +378,7 @@ def load_file(engine: sa.Engine, file_id: int) -> dict:
         savepoint = conn.begin_nested()
         try:
             counts = write(conn, file_id, row.extract_date, prep)
-        except sa.exc.DBAPIError as e:
+        except (sa.exc.DBAPIError, psycopg2.Error) as e:  # COPY runs on the raw DBAPI cursor
             if not _deterministic(e):
                 raise
             savepoint.rollback()

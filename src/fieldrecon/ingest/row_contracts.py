@@ -112,10 +112,14 @@ def check(source: Source, typed: dict[str, pa.Array], present: set[str], extract
 
 def _implausible(source, typed, present, extract_date, usable) -> list[Warning_]:
     """Values the contract lets through but nobody should trust without a look."""
-    checked = {chk.split(":")[0] for chk in source.checks}
+    kinds: dict[str, set[str]] = {}
+    for chk in source.checks:
+        col_name, kind = chk.split(":")
+        kinds.setdefault(col_name, set()).add(kind)
     out = []
     for c in source.columns:
-        if c.name not in present or c.name in checked:
+        checked = kinds.get(c.name, set())
+        if c.name not in present or checked & set(RANGE_CHECKS) or "not_after_extract" in checked:
             continue
         col, ok = typed[c.name], usable.get(c.name)
         if ok is None:
@@ -132,5 +136,6 @@ def _implausible(source, typed, present, extract_date, usable) -> list[Warning_]
             bad = _np(pc.greater_equal(pc.abs(v), PLAUSIBLE_AMOUNT)) & ok
             out.append(Warning_(c.name, "implausible_number", f"「{c.header}」的绝对值达到 10¹² 以上，请核对", bad))
             neg = _np(pc.less(v, 0)) & ok
-            out.append(Warning_(c.name, "negative_value", f"「{c.header}」为负数，请核对", neg))
+            if "non_negative" not in checked:
+                out.append(Warning_(c.name, "negative_value", f"「{c.header}」为负数，请核对", neg))
     return out
