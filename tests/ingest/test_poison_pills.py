@@ -81,13 +81,14 @@ def build_landing(landing, outside):
     (landing / "old" / "netcare_rfcs_20261101.csv").write_bytes(_bytes([RFC, "R0,实施,浙江,2026-11-01 10:00"]))
 
 
-@pytest.fixture(scope="module")
-def world(engine, tmp_path_factory):
+def make_world(engine, tmp_path_factory, gx: str):
     tmp = tmp_path_factory.mktemp("poison")
     build_landing(tmp / "landing", tmp / "outside.txt")
     mp = pytest.MonkeyPatch()
     mp.setenv("FIELDRECON_DB", engine.url.database)
     mp.setenv("FIELDRECON_ARCHIVE", str(tmp / "archive"))
+    mp.setenv("FIELDRECON_GX", gx)
+    mp.setenv("FIELDRECON_GX_HOME", str(tmp / "gx"))
     connection.engine.cache_clear()
     with engine.begin() as c:  # a run killed earlier for the same date, never closed
         c.execute(sa.text("insert into ops.runs (business_date, as_of, started_at, summary) "
@@ -97,7 +98,13 @@ def world(engine, tmp_path_factory):
     loads = {r["file_name"]: r for s in loader.SOURCES for r in pipeline.load_source(ctx, s)}
     pipeline.quality_summary(ctx)
     summary = pipeline.finish(ctx)
-    yield {"engine": engine, "summary": summary, "loads": loads, "tmp": tmp, "ctx": ctx}
+    return mp, {"engine": engine, "summary": summary, "loads": loads, "tmp": tmp, "ctx": ctx}
+
+
+@pytest.fixture(scope="module")
+def world(engine, tmp_path_factory):
+    mp, w = make_world(engine, tmp_path_factory, gx="off")  # GX has its own (system) test
+    yield w
     mp.undo()
     connection.engine.cache_clear()
 
@@ -237,3 +244,4 @@ def test_warehouse_refusal_rejects_the_file_naming_row_and_column(engine, tmp_pa
     assert first["status"] == "rejected" and second["status"] == "loaded"
     assert "isc_po_lines_20261101.csv 第 3 行「PO行号」列无法写入数据仓库" in first["reason"]
     assert not q(engine, "select 1 from raw.isc_po_lines r join ops.files f using (file_id) where f.status = 'rejected'")
+

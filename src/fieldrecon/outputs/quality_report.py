@@ -4,11 +4,15 @@ quarantine by reason (recorded in the run summary) and the clerks' quarantine wo
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from fieldrecon.contract import SOURCES
+from fieldrecon.ingest import gx_checks
+
+log = logging.getLogger(__name__)
 
 # Which outputs read which sources: a stale source marks these as built on old data.
 DEPENDENT_OUTPUTS = {
@@ -99,7 +103,26 @@ def quality(engine: sa.Engine, ctx) -> dict:
         ],
     }
     write_quarantine_workbook(Path(ctx.output_dir) / "quarantine.xlsx", files, quarantine_rows, ctx)
+    result["great_expectations"] = gx = great_expectations(engine, ctx)
+    for f in (gx or {}).get("failed_expectations", []):
+        result["warnings"].append({"file_name": None, "code": "expectation_failed", "rows": [], "count": 1,
+                                   "message": f"数据质量检查未通过（{f['suite']}）：{f['message']}，观测值 {f['observed']}"})
+    if gx and gx.get("error"):
+        result["warnings"].append({"file_name": None, "code": "expectations_not_run", "rows": [], "count": 1,
+                                   "message": f"数据质量检查（Great Expectations）未能运行：{gx['error']}"})
     return result
+
+
+def great_expectations(engine: sa.Engine, ctx) -> dict | None:
+    """The run's GX checkpoint (Data Docs in the outputs); a failure of GX itself is a warning too."""
+    if not gx_checks.enabled():
+        return None
+    try:
+        return gx_checks.run(engine, engine.url.render_as_string(hide_password=False), ctx.date, ctx.as_of,
+                             Path(ctx.output_dir), gx_checks.home())
+    except Exception as e:  # noqa: BLE001 - data docs are for the data team; the night goes on
+        log.exception("Great Expectations checkpoint failed")
+        return {"success": False, "error": f"{type(e).__name__}: {str(e)[:300]}", "failed_expectations": []}
 
 
 def write_quarantine_workbook(path: Path, files: list[dict], rows, ctx) -> None:

@@ -63,7 +63,8 @@ def finish(engine: sa.Engine, ctx) -> dict:
             "repeated_files": pulled.get("repeat", []),
             **{k: summary.get("quality", {}).get(k) for k in
                ("files_visible", "rows", "quarantine_by_reason", "sources", "stale_outputs", "warnings", "refused_entries",
-                "per_file")},
+                "great_expectations", "per_file")},
+            "data_docs": (summary.get("quality", {}).get("great_expectations") or {}).get("data_docs"),
             "corrections": corrections,
             "findings_by_rule": findings,
             "findings_total": sum(findings.values()),

@@ -1,0 +1,139 @@
+"""Great Expectations on the warehouse, once per run: the data team's view of data quality.
+
+Suites are code, one per source, generated from the contract (`fieldrecon.contract`), and run
+through GX's SQL (PostgreSQL) datasource on two assets per source: the raw layer of the files the
+business date sees (row count against the files' own counts) and the typed, current rows
+(`staging.<source>(as_of)`: required columns not null, enum values in the list, coordinate and
+hours ranges, unique key, freshness = the newest extract date is the business date). One
+checkpoint per run; its results and the Data Docs are written into the run's outputs
+(`data_docs/index.html`). The GX context lives in `$FIELDRECON_GX_HOME` (default `$FIELDRECON_HOME/gx`, kept across runs, so the
+Data Docs index lists earlier runs' validations too); nothing is written into the project.
+A failed expectation is a warning in the run summary, never a failure of the run.
+GX is imported here only (about 8 s), by the quality step, never by a load task.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from fieldrecon import settings
+from fieldrecon.contract import SOURCES, Source
+
+log = logging.getLogger(__name__)
+RANGES = {"lng": (-180, 180), "lat": (-90, 90), "hours": (0, 24)}
+GX_LOCK = 724_013  # one GX step at a time on the shared context
+
+
+def home() -> Path:
+    """Where the GX context lives (FIELDRECON_GX_HOME, default `$FIELDRECON_HOME/gx`)."""
+    return Path(os.environ.get("FIELDRECON_GX_HOME") or settings.home() / "gx")
+
+
+def enabled() -> bool:
+    return os.environ.get("FIELDRECON_GX", "on").lower() not in ("0", "off", "false", "no")
+
+
+def suites(gx, source: Source, business_date: dt.date, raw_rows: int):
+    """(raw suite, typed suite) of one source, from the contract."""
+    raw = gx.ExpectationSuite(name=f"{source.name}.raw")
+    raw.add_expectation(gx.expectations.ExpectTableRowCountToEqual(
+        value=raw_rows, meta={"zh": f"{source.title_zh}：原始层行数应等于文件读取行数之和 {raw_rows}"}))
+    typed = gx.ExpectationSuite(name=f"{source.name}.typed")
+    for c in source.columns:
+        if c.required:
+            typed.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(
+                column=c.name, meta={"zh": f"必填列「{c.header}」不为空"}))
+        if c.enum:
+            typed.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(
+                column=c.name, value_set=list(c.enum), meta={"zh": f"「{c.header}」取值在允许范围内"}))
+    for chk in source.checks:
+        col, kind = chk.split(":")
+        if kind in RANGES:
+            lo, hi = RANGES[kind]
+            typed.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
+                column=col, min_value=lo, max_value=hi, strict_min=kind == "hours",
+                meta={"zh": f"「{source.column(col).header}」在范围内"}))
+    if len(source.key) == 1:
+        typed.add_expectation(gx.expectations.ExpectColumnValuesToBeUnique(
+            column=source.key[0], meta={"zh": "主键唯一（最新提取为准）"}))
+    else:
+        typed.add_expectation(gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=list(source.key), meta={"zh": "主键唯一（最新提取为准）"}))
+    typed.add_expectation(gx.expectations.ExpectColumnMaxToBeBetween(
+        column="extract_date", min_value=business_date.isoformat(), max_value=business_date.isoformat(),
+        meta={"zh": f"新鲜度：最新提取日期应为业务日期 {business_date.isoformat()}"}))
+    return raw, typed
+
+
+def run(engine: sa.Engine, url: str, business_date: dt.date, as_of: str, output_dir: Path, home: Path) -> dict:
+    """Run the checkpoint of this business date; returns what the run summary shows."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    with engine.connect() as conn:
+        raw_rows = dict(conn.execute(sa.text(
+            "select source, sum(rows_read) from ops.files where status = 'loaded' and extract_date <= :d group by 1"),
+            {"d": business_date}).all())
+    with engine.begin() as lock:
+        lock.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": GX_LOCK})
+        ctx = gx.get_context(mode="file", project_root_dir=str(home))
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        docs_dir = output_dir / "data_docs"
+        site = "run_outputs"
+        site_config = {"class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                       "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)}}
+        if site in ctx.get_config().data_docs_sites:
+            ctx.update_data_docs_site(site, site_config)
+        else:
+            ctx.add_data_docs_site(site, site_config)
+        ds = ctx.data_sources.add_or_update_sql("warehouse", connection_string=url)
+        definitions = []
+        day = business_date.strftime("%Y%m%d")
+        for source in SOURCES.values():
+            raw_suite, typed_suite = suites(gx, source, business_date, int(raw_rows.get(source.name) or 0))
+            queries = {
+                "raw": (f"select r.* from raw.{source.name} as r join ops.files as f on f.file_id = r.file_id "
+                        f"where f.status = 'loaded' and f.extract_date <= date '{business_date.isoformat()}'"),
+                "typed": f"select * from staging.{source.name}(timestamp '{as_of}')",
+            }
+            for layer, suite in (("raw", raw_suite), ("typed", typed_suite)):
+                asset_name = f"{source.name}.{layer}.{day}"
+                if asset_name in [a.name for a in ds.assets]:
+                    ds.delete_asset(asset_name)
+                asset = ds.add_query_asset(asset_name, query=queries[layer])
+                batch = asset.add_batch_definition_whole_table("all")
+                suite = ctx.suites.add_or_update(suite)
+                definitions.append(ctx.validation_definitions.add_or_update(
+                    gx.ValidationDefinition(name=f"{source.name}.{layer}.{day}", data=batch, suite=suite)))
+        checkpoint = ctx.checkpoints.add_or_update(gx.Checkpoint(
+            name=f"nightly.{day}", validation_definitions=definitions,
+            actions=[UpdateDataDocsAction(name="data_docs", site_names=[site])], result_format="SUMMARY"))
+        result = checkpoint.run()
+    failed = []
+    for vr in result.run_results.values():
+        suite_name = vr.suite_name
+        for r in vr.results:
+            if not r.success:
+                cfg = r.expectation_config
+                failed.append({"suite": suite_name, "expectation": cfg.type,
+                               "column": cfg.kwargs.get("column") or cfg.kwargs.get("column_list"),
+                               "message": (cfg.meta or {}).get("zh", ""),
+                               "observed": _observed(r.result)})
+    index = docs_dir / "index.html"
+    return {"success": bool(result.success), "checkpoint": f"nightly.{day}", "validations": len(definitions),
+            "failed_expectations": failed, "data_docs": str(index.relative_to(output_dir)) if index.exists() else None}
+
+
+def _observed(result: dict) -> object:
+    if "observed_value" in result:
+        v = result["observed_value"]
+        return v if isinstance(v, int | float | str | None) else str(v)
+    return {k: result.get(k) for k in ("unexpected_count", "unexpected_percent") if k in result}
