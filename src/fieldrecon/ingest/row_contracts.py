@@ -126,11 +126,12 @@ def _implausible(source, typed, present, extract_date, usable) -> list[Warning_]
             continue
         if c.type in ("date", "datetime"):
             day = pc.cast(col, pa.date32()) if c.type == "datetime" else col
-            late = extract_date + dt.timedelta(days=PLAUSIBLE_DAYS_AHEAD)
+            # a date may be planned years ahead (a service end), a recorded time may not
+            late = extract_date + dt.timedelta(days=PLAUSIBLE_DAYS_AHEAD if c.type == "datetime" else 36500)
             bad = _np(pc.or_(pc.less(day, pa.scalar(PLAUSIBLE_FROM, pa.date32())),
                              pc.greater(day, pa.scalar(late, pa.date32())))) & ok
             out.append(Warning_(c.name, "implausible_date",
-                                f"「{c.header}」早于 2000 年或晚于提取日期一年以上，请核对", bad))
+                                f"「{c.header}」早于 2000 年或晚于提取日期{'一年' if c.type == 'datetime' else '一百年'}以上，请核对", bad))
         elif c.type == "decimal":
             v = _as_float(col)
             bad = _np(pc.greater_equal(pc.abs(v), PLAUSIBLE_AMOUNT)) & ok
