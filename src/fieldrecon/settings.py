@@ -73,6 +73,8 @@ class Settings(BaseSettings):
                                               json_schema_extra=_meta((WORKER,)))
     clerk_regions: str = Field("admin:*", description="Which user sees which regions on the download page: "
                                "`user:region,region;user2:*` (`*`: every region).", json_schema_extra=_meta((API,), deploy=True))
+    gx: bool = Field(True, description="Run the Great Expectations checkpoint in the quality step (Data Docs in "
+                     "each run's outputs; the GX context in OUTPUT/.gx).", json_schema_extra=_meta((WORKER,)))
     log: str = Field("WARNING", description="Log level of the `python -m fieldrecon` command line.",
                      json_schema_extra=_meta(()))
 

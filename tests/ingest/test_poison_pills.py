@@ -88,7 +88,7 @@ def make_world(engine, tmp_path_factory, gx: str):
     mp.setenv("FIELDRECON_DB", engine.url.database)
     mp.setenv("FIELDRECON_ARCHIVE", str(tmp / "archive"))
     mp.setenv("FIELDRECON_GX", gx)
-    mp.setenv("FIELDRECON_GX_HOME", str(tmp / "gx"))
+    mp.setenv("FIELDRECON_OUTPUT", str(tmp / "out"))
     connection.engine.cache_clear()
     with engine.begin() as c:  # a run killed earlier for the same date, never closed
         c.execute(sa.text("insert into ops.runs (business_date, as_of, started_at, summary) "

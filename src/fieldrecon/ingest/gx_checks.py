@@ -6,7 +6,7 @@ business date sees (row count against the files' own counts) and the typed, curr
 (`staging.<source>(as_of)`: required columns not null, enum values in the list, coordinate and
 hours ranges, unique key, freshness = the newest extract date is the business date). One
 checkpoint per run; its results and the Data Docs are written into the run's outputs
-(`data_docs/index.html`). The GX context lives in `$FIELDRECON_GX_HOME` (default `$FIELDRECON_HOME/gx`, kept across runs, so the
+(`data_docs/index.html`). The GX context lives in `<output root>/.gx` (kept across runs, so the
 Data Docs index lists earlier runs' validations too); nothing is written into the project.
 A failed expectation is a warning in the run summary, never a failure of the run.
 GX is imported here only (about 8 s), by the quality step, never by a load task.
@@ -30,12 +30,12 @@ GX_LOCK = 724_013  # one GX step at a time on the shared context
 
 
 def home() -> Path:
-    """Where the GX context lives (FIELDRECON_GX_HOME, default `$FIELDRECON_HOME/gx`)."""
-    return Path(os.environ.get("FIELDRECON_GX_HOME") or settings.home() / "gx")
+    """Where the GX context lives: beside the per-date outputs (a folder every service shares)."""
+    return settings.output_root() / ".gx"
 
 
 def enabled() -> bool:
-    return os.environ.get("FIELDRECON_GX", "on").lower() not in ("0", "off", "false", "no")
+    return settings.get().gx
 
 
 def suites(gx, source: Source, business_date: dt.date, raw_rows: int):
