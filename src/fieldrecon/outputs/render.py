@@ -243,3 +243,9 @@ def pdf_text(pdf: bytes) -> str:
 
     reader = PdfReader(io.BytesIO(pdf))
     return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+def font_subset(chars: str, weight: int = 400) -> bytes:
+    """Noto Sans SC cut to `chars` (plus ASCII and common punctuation) at `weight`, as TrueType bytes:
+    for a web page that must read right on a machine without a Chinese font (the download page)."""
+    return _font_bytes("".join(sorted(set(_ALWAYS) | set(chars))), weight)
