@@ -1,10 +1,12 @@
-"""The clerks' download page plugin (issue 6): authentication on every route, branch isolation,
-traversal attempts answered 404 without opening anything, triage marks, the JSON list."""
+"""The clerks' download page (issues 6, 12, 14, 18): authentication on every route, branch isolation,
+traversal and symlink attempts answered 404 without opening anything, forged writes refused (origin,
+per-session token, write permission, reason length), triage marks, filters, the plugin registration."""
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import re
 import sys
 
 import pytest
@@ -19,6 +21,8 @@ from tests.factories import clear
 pytestmark = pytest.mark.db
 
 BD = dt.date(2026, 11, 3)
+ORIGIN = {"Origin": "http://testserver"}
+USERS = (("clerk", "viewer"), ("lead", "user"), ("admin", "admin"), ("nobody", "viewer"))
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +30,8 @@ def env(engine, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("plugin")
     mp = pytest.MonkeyPatch()
     mp.setenv("FIELDRECON_PACKS", str(tmp / "store"))
-    mp.setenv("FIELDRECON_CLERK_REGIONS", "clerk:浙江;admin:*")
-    mp.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "clerk:viewer,admin:admin,nobody:viewer")
+    mp.setenv("FIELDRECON_CLERK_REGIONS", "clerk:浙江;lead:浙江;admin:*")
+    mp.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", ",".join(f"{u}:{r}" for u, r in USERS))
     mp.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "fieldrecon-test-secret")
     mp.setenv("AIRFLOW__CORE__AUTH_MANAGER",
               "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager")
@@ -42,12 +46,14 @@ def env(engine, tmp_path_factory):
     exports.write_all(engine, ctx)
     packs.build_all(engine, ctx)
 
+    from fieldrecon.portal import app as portal
+
     spec = importlib.util.spec_from_file_location("fieldrecon_downloads", PROJECT_ROOT / "plugins" / "fieldrecon_downloads.py")
     plugin = importlib.util.module_from_spec(spec)
     sys.modules["fieldrecon_downloads"] = plugin
     spec.loader.exec_module(plugin)
-    plugin.app.dependency_overrides[plugin.get_engine] = lambda: engine
-    plugin.app.dependency_overrides[plugin.get_store] = lambda: tmp / "store"
+    portal.app.dependency_overrides[portal.get_engine] = lambda: engine
+    portal.app.dependency_overrides[portal.get_store] = lambda: tmp / "store"
 
     from airflow.api_fastapi.app import init_auth_manager
     from airflow.api_fastapi.auth.managers import base_auth_manager
@@ -55,22 +61,22 @@ def env(engine, tmp_path_factory):
     from fastapi.testclient import TestClient
 
     # The token's signature and expiry are verified for real; only the revocation list lookup (a
-    # table of Airflow's metadata DB, which this unit test does not set up) is stubbed. The browser
+    # table of Airflow's metadata DB, which this test does not set up) is stubbed. The browser
     # test runs the real api-server with its own migrated metadata DB.
     mp.setattr(base_auth_manager.RevokedToken, "is_revoked", classmethod(lambda cls, jti, **kw: False))
     am = init_auth_manager()
-    tokens = {u: am.generate_jwt(SimpleAuthManagerUser(username=u, role=r))
-              for u, r in (("clerk", "viewer"), ("admin", "admin"), ("nobody", "viewer"))}
+    tokens = {u: am.generate_jwt(SimpleAuthManagerUser(username=u, role=r)) for u, r in USERS}
     opened = []
-    real = plugin.FileResponse
+    real = portal.FileResponse
 
     def spy(path, *a, **kw):
         opened.append(str(path))
         return real(path, *a, **kw)
 
-    mp.setattr(plugin, "FileResponse", spy)
-    client = TestClient(plugin.app)
-    yield {"client": client, "tokens": tokens, "store": tmp / "store", "plugin": plugin, "opened": opened}
+    mp.setattr(portal, "FileResponse", spy)
+    client = TestClient(portal.app)
+    yield {"client": client, "tokens": tokens, "store": tmp / "store", "plugin": plugin, "portal": portal,
+           "opened": opened}
     mp.undo()
 
 
@@ -145,38 +151,182 @@ def test_traversal_is_404_and_never_opens(env, path):
     assert len(env["opened"]) == before
 
 
+def _ids(engine):
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.text("select region, finding_id from recon.finding_snapshots "
+                                         "where business_date = :d order by finding_id"), {"d": BD}).all())
+
+
+def session_token(env, user) -> str:
+    """The form token the page gives this user in this client's browser session."""
+    r = env["client"].get("/api/session", headers=auth(env, user))
+    assert r.status_code == 200
+    page = env["client"].get("/", headers=auth(env, user)).text
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+    if token:
+        assert token.group(1) == r.json()["csrf_token"]
+    return r.json()["csrf_token"]
+
+
+def marks(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("select count(*) from recon.triage_marks")).scalar()
+
+
 def test_page_in_chinese_and_triage(env, engine):
     c = env["client"]
-    page = c.get("/", headers=auth(env, "clerk"))
+    page = c.get("/", headers=auth(env, "lead"))
     assert page.status_code == 200 and "验收包下载" in page.text and "上海浦东发展银行" not in page.text
     assert "验收包_PO8-3.zip" in page.text and "阻塞" in page.text
-    with engine.connect() as conn:
-        ids = dict(conn.execute(sa.text("select region, finding_id from recon.finding_snapshots "
-                                        "where business_date = :d order by finding_id"), {"d": BD}).all())
+    assert 'href="files/packs/' in page.text and 'href="/' not in page.text  # relative links only
+    ids = _ids(engine)
     zj = ids["浙江"]
-    r = c.post("/triage", data={"finding_id": zj, "reason": "客户确认", "filing_ref": "BA-1"},
-               headers=auth(env, "clerk"), follow_redirects=False)
-    assert r.status_code == 303
+    token = session_token(env, "lead")
+    r = c.post("/triage", data={"finding_id": zj, "reason": "客户确认", "filing_ref": "BA-1", "csrf_token": token},
+               headers={**auth(env, "lead"), **ORIGIN}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "./#findings"
     with engine.connect() as conn:
         mark = conn.execute(sa.text("select * from recon.triage_marks where finding_id = :f"), {"f": zj}).mappings().one()
-    assert (mark["reason"], mark["filing_ref"], mark["marked_by"]) == ("客户确认", "BA-1", "clerk")
+    assert (mark["reason"], mark["filing_ref"], mark["marked_by"]) == ("客户确认", "BA-1", "lead")
     if "上海" in ids:
-        assert c.post("/triage", data={"finding_id": ids["上海"], "reason": "x"},
-                      headers=auth(env, "clerk")).status_code == 404
-    assert c.post("/triage", data={"finding_id": "no-such", "reason": "x"}, headers=auth(env, "clerk")).status_code == 404
-    assert "已说明：客户确认" in c.get("/", headers=auth(env, "clerk")).text
-    r = c.post("/triage/unmark", data={"finding_id": zj}, headers=auth(env, "clerk"), follow_redirects=False)
-    assert r.status_code == 303
+        assert c.post("/triage", data={"finding_id": ids["上海"], "reason": "x", "csrf_token": token},
+                      headers={**auth(env, "lead"), **ORIGIN}).status_code == 404
+    assert c.post("/triage", data={"finding_id": "no-such", "reason": "x", "csrf_token": token},
+                  headers={**auth(env, "lead"), **ORIGIN}).status_code == 404
+    page = c.get("/", headers=auth(env, "lead")).text
+    assert "已说明：客户确认" in page
+    # the mark time: Beijing time to the minute (no seconds, no UTC offset)
+    shown = re.search(r"lead (\d{4}-\d{2}-\d{2} \d{2}:\d{2})</div>", page)
     with engine.connect() as conn:
-        assert conn.execute(sa.text("select count(*) from recon.triage_marks")).scalar() == 0
+        local = conn.execute(sa.text("select to_char(marked_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') "
+                                     "from recon.triage_marks where finding_id = :f"), {"f": zj}).scalar()
+    assert shown and shown.group(1) == local
+    r = c.post("/triage/unmark", data={"finding_id": zj, "csrf_token": token},
+               headers={**auth(env, "lead"), **ORIGIN}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "../#findings"
+    with engine.connect() as conn:
+        assert marks(engine) == 0
         assert conn.execute(sa.text("select count(*) from recon.triage_log")).scalar() == 2
+
+
+def test_forged_writes_are_refused(env, engine):
+    """Another origin (port or host name), a missing or foreign token, a viewer, an over-long reason:
+    403/422 and nothing written."""
+    c = env["client"]
+    zj = _ids(engine)["浙江"]
+    token = session_token(env, "lead")
+    good = {"finding_id": zj, "reason": "客户确认", "csrf_token": token}
+    lead = auth(env, "lead")
+    for headers in ({"Origin": "http://testserver:8081"}, {"Origin": "http://localhost"}, {"Origin": "null"},
+                    {"Referer": "http://evil.example/page"}, {}):
+        assert c.post("/triage", data=good, headers={**lead, **headers}).status_code == 403, headers
+        assert c.post("/triage/unmark", data={"finding_id": zj, "csrf_token": token},
+                      headers={**lead, **headers}).status_code == 403, headers
+    # same origin by Referer alone is fine only with the token
+    for data in ({**good, "csrf_token": ""}, {**good, "csrf_token": "0" * 64}, {k: v for k, v in good.items() if k != "csrf_token"}):
+        assert c.post("/triage", data=data, headers={**lead, **ORIGIN}).status_code == 403
+    # a token is bound to its user: the clerk's token does not work for the lead
+    assert c.post("/triage", data={**good, "csrf_token": session_token(env, "clerk")},
+                  headers={**lead, **ORIGIN}).status_code == 403
+    # another browser session (its own cookie) cannot reuse this session's token
+    from fastapi.testclient import TestClient
+
+    other = TestClient(env["portal"].app)
+    other.get("/api/session", headers=lead)
+    assert other.post("/triage", data=good, headers={**lead, **ORIGIN}).status_code == 403
+    # a viewer has no write permission, even with a valid token
+    clerk_token = session_token(env, "clerk")
+    r = c.post("/triage", data={**good, "csrf_token": clerk_token}, headers={**auth(env, "clerk"), **ORIGIN})
+    assert r.status_code == 403 and "写权限" in r.text
+    assert "标记已说明" not in c.get("/", headers=auth(env, "clerk")).text
+    # reasons have a length limit
+    from fieldrecon.portal.triage import REASON_MAX
+
+    r = c.post("/triage", data={**good, "reason": "长" * (REASON_MAX + 1)}, headers={**lead, **ORIGIN})
+    assert r.status_code == 422 and str(REASON_MAX) in r.text
+    assert c.post("/triage", data={**good, "reason": "x" * 200_000}, headers={**lead, **ORIGIN}).status_code == 422
+    assert c.post("/triage", data={**good, "reason": "   "}, headers={**lead, **ORIGIN}).status_code == 422
+    assert marks(engine) == 0
+    assert c.post("/triage", data={**good, "reason": "长" * REASON_MAX}, headers={**lead, **ORIGIN},
+                  follow_redirects=False).status_code == 303
+    assert marks(engine) == 1
+    assert c.post("/triage/unmark", data={"finding_id": zj, "csrf_token": token}, headers={**lead, **ORIGIN},
+                  follow_redirects=False).status_code == 303
+    assert marks(engine) == 0
+
+
+def test_session_cookie_is_strict_and_httponly(env):
+    from fastapi.testclient import TestClient
+
+    fresh = TestClient(env["portal"].app)
+    r = fresh.get("/", headers=auth(env, "lead"))
+    cookie = r.headers["set-cookie"].lower()
+    assert "fieldrecon_csrf=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+    assert r.headers["cache-control"] == "no-store"
+
+
+def test_findings_list_names_subject_title_and_filters(env, engine):
+    c = env["client"]
+    body = c.get("/api/findings", headers=auth(env, "admin")).json()
+    assert body["findings"]
+    for f in body["findings"]:
+        assert f["subject"] and f["title"] and f["title"] != f["rule_code"], f
+    codes = {f["rule_code"] for f in body["findings"]}
+    one = sorted(codes)[0]
+    only = c.get("/api/findings", params={"rule": one}, headers=auth(env, "admin")).json()["findings"]
+    assert only and {f["rule_code"] for f in only} == {one}
+    assert c.get("/api/findings", params={"region": "上海"}, headers=auth(env, "clerk")).json()["findings"] == []
+    assert c.get("/api/findings", params={"finding_status": "marked"}, headers=auth(env, "admin")).json()["findings"] == []
+    blocked = c.get("/api/packs", params={"rule": "AT-01"}, headers=auth(env, "clerk")).json()["packs"]
+    assert blocked and all(any(x.startswith("AT-01") for x in p["reasons"]) for p in blocked)
+    page = c.get("/", params={"rule": one, "period": "2026-11"}, headers=auth(env, "admin")).text
+    assert f'value="{one}"' in page
 
 
 def test_plugin_registers_app_and_menu(env):
     p = env["plugin"].FieldreconDownloadsPlugin
-    assert p.fastapi_apps[0]["url_prefix"] == "/fieldrecon"
+    assert p.fastapi_apps[0]["url_prefix"] == "/fieldrecon" and p.fastapi_apps[0]["app"] is env["portal"].app
     assert p.external_views[0]["url_route"] == "fieldrecon-downloads"
-    assert env["plugin"].clerk_regions("a:浙江,上海;b:*") == {"a": {"浙江", "上海"}, "b": None}
+    assert not p.external_views[0]["href"].startswith("/")  # relative: works behind a URL prefix
+    from fieldrecon.portal.access import clerk_regions
+
+    assert clerk_regions("a:浙江,上海;b:*") == {"a": {"浙江", "上海"}, "b": None}
+    # the plugin file only registers: no routes, SQL or HTML of its own
+    source = (PROJECT_ROOT / "plugins" / "fieldrecon_downloads.py").read_text(encoding="utf-8")
+    assert "sqlalchemy" not in source and "<table" not in source and "@app." not in source
+
+
+def test_trailing_slash_redirects_relatively(env):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    root = FastAPI()
+    root.mount("/fieldrecon", env["portal"].app)
+    root.add_middleware(env["portal"].TrailingSlash, prefix="/fieldrecon")
+    c = TestClient(root)
+    r = c.get("/fieldrecon", params={"po": "PO8"}, follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == "fieldrecon/?po=PO8"
+    assert c.get("/fieldrecon/", headers=auth(env, "clerk")).status_code == 200
+    assert c.get("/fieldrecon", headers=auth(env, "clerk")).status_code == 200  # followed
+
+
+def test_symlink_out_of_a_region_is_refused(env):
+    """Resolve, then authorise: a link inside 浙江's folder to 上海's zip is 404 for everyone."""
+    store = env["store"]
+    theirs = store / zips(env, "上海")[0]
+    link = store / "浙江" / "link.zip"
+    link.symlink_to(theirs)
+    escape = store / "runs" / "2026-11-03" / "浙江" / "passwd"
+    escape.symlink_to("/etc/passwd")
+    try:
+        before = len(env["opened"])
+        for user in ("clerk", "admin"):
+            assert env["client"].get("/files/packs/浙江/link.zip", headers=auth(env, user)).status_code == 404
+            assert env["client"].get("/files/runs/2026-11-03/浙江/passwd", headers=auth(env, user)).status_code == 404
+        assert len(env["opened"]) == before
+    finally:
+        link.unlink()
+        escape.unlink()
 
 
 # ---------------------------------------------------------------- resident reports (issue 7)
@@ -223,10 +373,10 @@ def reports_env(env, engine, tmp_path_factory):
         conn.execute(sa.text("truncate mart.resident_reports"))
         conn.execute(sa.text(f"insert into mart.resident_reports ({', '.join(cols)}) "
                              f"values ({', '.join(':' + c for c in cols)})"), rows)
-    plugin = env["plugin"]
-    plugin.app.dependency_overrides[plugin.get_reports_dir] = lambda: root
+    portal = env["portal"]
+    portal.app.dependency_overrides[portal.get_reports_dir] = lambda: root
     yield {"root": root, "rows": rows}
-    plugin.app.dependency_overrides.pop(plugin.get_reports_dir, None)
+    portal.app.dependency_overrides.pop(portal.get_reports_dir, None)
     with engine.begin() as conn:
         conn.execute(sa.text("truncate mart.resident_reports"))
 
