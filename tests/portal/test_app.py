@@ -271,6 +271,8 @@ def test_findings_list_names_subject_title_and_filters(env, engine):
     assert body["findings"]
     for f in body["findings"]:
         assert f["subject"] and f["title"] and f["title"] != f["rule_code"], f
+        assert f["sentence"] and f["what"] and f["system"] and f["who"], f  # outputs.sentences
+        assert re.search(r"[\u4e00-\u9fff]", f["sentence"]), f
     codes = {f["rule_code"] for f in body["findings"]}
     one = sorted(codes)[0]
     only = c.get("/api/findings", params={"rule": one}, headers=auth(env, "admin")).json()["findings"]

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from fieldrecon.outputs.packs import list_versions, region_dir
+from fieldrecon.outputs.sentences import describe, region_label
 from fieldrecon.portal.access import allowed
 from fieldrecon.recon.rules import catalogue
 from fieldrecon.settings import LOCAL_TZ
@@ -198,16 +199,6 @@ def report_path_allowed(engine: sa.Engine, regions, rel: str) -> bool:
 # ---------------------------------------------------------------- findings
 
 
-def _sentence_source():
-    """The clerks' Chinese sentence per finding (outputs/sentences.py, from the clerks' issue), when
-    this tree has it; until then the page shows the rule title alone."""
-    try:
-        from fieldrecon.outputs import sentences
-    except ImportError:
-        return None
-    return sentences
-
-
 def subject_of(r) -> str:
     """What the finding is about, in words a clerk can look up: ticket, PO line, cycle, acceptance,
     RFC, task, engineer, day, month — whichever the rule keys on."""
@@ -234,7 +225,6 @@ def findings_list(engine: sa.Engine, regions, business_date: dt.date | None = No
                   f: Filters = Filters()) -> tuple[dt.date | None, list[dict]]:
     """The open findings of the newest business date (or `business_date`), with their marks."""
     titles = {code: rule.title for code, rule in catalogue().items()}
-    sentences = _sentence_source()
     with engine.connect() as conn:
         d = business_date or latest_findings_date(conn)
         if d is None:
@@ -260,13 +250,13 @@ def findings_list(engine: sa.Engine, regions, business_date: dt.date | None = No
                 end = (period_bounds(r["month"])[1] if r["month"] and not r["day"] else None) or start
                 if not _overlaps(f, start, end):
                     continue
-            title = titles.get(r["rule_code"], r["rule_code"])
-            sentence = ""
-            if sentences is not None:
-                sentence = sentences.sentence(r["rule_code"], r["details"], r)
+            words = describe(r)
             out.append({
-                "finding_id": r["finding_id"], "rule_code": r["rule_code"], "title": title, "sentence": sentence,
-                "severity": r["severity"], "region": r["region"], "subject": subject_of(r),
+                "finding_id": r["finding_id"], "rule_code": r["rule_code"],
+                "title": titles.get(r["rule_code"], r["rule_code"]), "sentence": words["问题说明"],
+                "what": words["处理办法"], "system": words["处理系统"], "who": words["责任人"],
+                "by_when": words["处理期限"], "severity": r["severity"], "region": r["region"],
+                "region_label": region_label(r["region"]), "subject": subject_of(r),
                 "ticket_no": r["ticket_no"], "po_no": r["po_no"], "po_line_no": r["po_line_no"],
                 "acceptance_no": r["acceptance_no"], "cycle_start": _iso(r["cycle_start"]),
                 "engineer_id": r["engineer_id"], "day": _iso(r["day"]), "rfc_no": r["rfc_no"],
