@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from fieldrecon.outputs import exports, packs, render
 from fieldrecon.pipeline import make_context
 from fieldrecon.recon.rules import run_family
+from fieldrecon.settings import PROJECT_ROOT
 from tests.factories import clear, put
 
 pytestmark = pytest.mark.db
@@ -124,7 +125,8 @@ def test_one_pack_per_todo_item(built):
 
 def test_manifest_and_files(built):
     z = by_name(built["files"], "验收包_PO8-3.zip")
-    assert sorted(z) == ["manifest.json", "附件明细_PO8-3.xlsx", "验收单_PO8-3.html", "验收单_PO8-3.pdf"]
+    assert sorted(z) == ["manifest.json", "核对单_PO8-3.pdf", "附件明细_PO8-3.xlsx", "验收单_PO8-3.html",
+                         "验收单_PO8-3.pdf"]
     m = json.loads(z["manifest.json"])
     assert m["status"] == "blocked" and m["reasons"] == ["AT-01 W11"]
     assert m["as_of"] == "2026-11-04T00:00:00" and m["prepared_on"] == "2026-11-03"
@@ -144,25 +146,48 @@ def test_manifest_and_files(built):
     assert [r[0] for r in wb["相关问题"].iter_rows(min_row=2, values_only=True)] == ["AT-01"]
 
 
+INTERNAL_WORDS = ("状态", "可提交", "阻塞", "AT-01", "ISC", "备注", "相关问题", "规则", "备案", "核对", "内部", "驳回")
+
+
 def test_pdf_text_per_service_type(built):
-    cases = {
+    customer = {
         "验收包_PO7-1_20260901-20260930.zip": ("维保", "中国移动通信集团浙江有限公司", "2026年9月1日至2026年9月30日",
-                                              "验收周期:2026-09-01至2026-09-30", "3,650.00×30÷365=300.00", "S1"),
-        "验收包_PO9-1_20260901-20260930.zip": ("驻场", "上海浦东发展银行", "2026年9月1日至2026年9月30日", "李四", "驻场考勤"),
-        "验收包_PO8-3.zip": ("巡检", "中国移动通信集团浙江有限公司", "按单验收", "W10", "W11", "800.00"),
+                                              "3,650.00×30÷365=300.00", "S1", "300.00元"),
+        "验收包_PO9-1_20260901-20260930.zip": ("驻场", "上海浦东发展银行", "2026年9月1日至2026年9月30日", "李四",
+                                              "应出勤（天）", "缺勤（天）"),
+        "验收包_PO8-3.zip": ("巡检", "中国移动通信集团浙江有限公司", "按单验收", "W10", "W11", "800.00",
+                            "合计2张工单", "健康检查报告"),
     }
-    for fragment, needles in cases.items():
+    internal = {
+        "验收包_PO7-1_20260901-20260930.zip": ("验收周期:2026-09-01至2026-09-30", "可提交"),
+        "验收包_PO8-3.zip": ("阻塞", "AT-01", "未处理（阻塞）", "TD审批邮件、现场技术服务报告"),
+    }
+    look = PROJECT_ROOT / "var" / "test-artifacts" / "packs"  # kept for people to look at (pdftoppm)
+    look.mkdir(parents=True, exist_ok=True)
+    for fragment, needles in customer.items():
         z = by_name(built["files"], fragment)
-        pdf = next(v for k, v in z.items() if k.endswith(".pdf"))
+        for name, body in z.items():
+            if name.endswith(".pdf"):
+                (look / name).write_bytes(body)
+        pdf = next(v for k, v in z.items() if k.startswith("验收单") and k.endswith(".pdf"))
         html = next(v for k, v in z.items() if k.endswith(".html")).decode()
         text = "".join(render.pdf_text(pdf).split())
         for needle in needles:
             assert needle in text, (fragment, needle, text)
-        for block in ("客户", "代表处项目经理", "公司项目经理", "编制日期：2026年11月3日"):
-            assert block in text and block.split("：")[0] in html
+        for block in ("客户（签字并盖章）", "华为代表处项目经理", "服务提供方", "编制日期：2026年11月3日", "第1/", "v1"):
+            assert block in text, (block, text)
+        assert "客户（签字并盖章）" in html
+        for word in INTERNAL_WORDS:  # the customer's 验收单 carries nothing internal
+            assert word not in text and word not in html, (fragment, word)
+    for fragment, needles in internal.items():
+        z = by_name(built["files"], fragment)
+        text = "".join(render.pdf_text(next(v for k, v in z.items() if k.startswith("核对单"))).split())
+        for needle in needles:
+            assert needle in text, (fragment, needle, text)
     resident = by_name(built["files"], "验收包_PO9-1_20260901-20260930.zip")
     wb = load_workbook(io.BytesIO(resident["附件明细_PO9-1_20260901-20260930.xlsx"]))
     assert "驻场考勤" in wb.sheetnames and wb["驻场考勤"].max_row == 4
+    assert "考勤异常" in wb.sheetnames
 
 
 def test_rerun_and_later_unchanged_night_are_byte_identical(engine, built):
@@ -210,7 +235,7 @@ def test_triage_mark_unblocks_across_runs(engine, built):
     z = open_zip(after[latest])
     m = json.loads(z["manifest.json"])
     assert m["status"] == "ready" and m["reasons"] == []
-    text = "".join(render.pdf_text(z["验收单_PO8-3.pdf"]).split())
+    text = "".join(render.pdf_text(z["核对单_PO8-3.pdf"]).split())
     assert "已说明：客户邮件确认TD审批免提供（备案BA-2026-001）" in text
     with engine.connect() as conn:
         run_versions = dict(conn.execute(sa.text(

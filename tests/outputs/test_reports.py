@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -268,7 +269,7 @@ def test_report_content_and_pdf_text(engine, tmp_path):
     files = file_bytes(week)
     text = render.pdf_text(files["pdf"])
     flat = "".join(text.split())
-    for needle in ("驻场周报", "张三", "甲客户", T1, "2026年09月28日至2026年10月04日", "核心交换机巡检", "XC-9"):
+    for needle in ("驻场周报", "张三", "甲客户", T1, "2026年9月28日至2026年10月4日", "核心交换机巡检", "XC-9"):
         assert needle in flat, needle
     assert "13800000000" not in text and b"13800000000" not in files["html"]
     html = files["html"].decode()
@@ -286,8 +287,17 @@ def test_report_content_and_pdf_text(engine, tmp_path):
     month = rows[("monthly", T1, "E1", D(2026, 9, 16), D(2026, 9, 30))]
     mfiles = file_bytes(month)
     mtext = "".join(render.pdf_text(mfiles["pdf"]).split())
-    for needle in ("驻场月报", "张三", "2026年09月", "待提交验收", "验收周期:2026-09-01至2026-09-30"):
+    for needle in ("驻场月报", "张三", "2026年9月（", "第1期：2026年9月1日至2026年9月30日"):
         assert needle in mtext, needle
+    # the customer reads these: no price, amount, PO, ISC state, remark or deadline
+    for doc in (flat, mtext, "".join(html.split()), "".join(mfiles["html"].decode().split())):
+        assert not re.search(r"\d,\d{3}\.\d{2}|\d\.\d{2}元", doc), re.search(r"\d,\d{3}\.\d{2}|\d\.\d{2}元", doc)
+        for word in ("金额", "单价", "元", "ISC", "PO", "待提交验收", "验收周期:", "应交日期", "截止日", "状态：可提交"):
+            assert word not in doc, word
+    mwb_sheets = load_workbook(io.BytesIO(mfiles["xlsx"]))
+    for ws in mwb_sheets.worksheets:
+        cells = " ".join(str(c) for row in ws.iter_rows(values_only=True) for c in row if c is not None)
+        assert "金额" not in cells and "ISC" not in cells and "PO" not in cells, (ws.title, cells)
     mwb = load_workbook(io.BytesIO(mfiles["xlsx"]))
     trend = [r for r in mwb["近三个月趋势"].iter_rows(min_row=2, values_only=True)]
     assert [(t[0], t[1], t[2]) for t in trend] == [("2026-07", 0, 0), ("2026-08", 0, 0), ("2026-09", len(

@@ -40,6 +40,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from fieldrecon import settings
+from fieldrecon.outputs import documents as run_documents
 from fieldrecon.outputs import render
 from fieldrecon.outputs.files import bom_csv, write_atomic, zip_archive
 from fieldrecon.outputs.xlsx import Workbook, finish_sheet, workbook_bytes
@@ -53,6 +54,7 @@ SOURCE_ZH = {
     "netcare_punches": "NetCare打卡", "netcare_resident_attendance": "NetCare驻场考勤",
     "netcare_attachments": "NetCare附件", "timesheet_entries": "工时填报", "timesheet_engineers": "工程师主数据",
     "cycle_schedule": "验收周期", "punched_person_days": "打卡人天", "findings": "问题",
+    "resident_reports": "驻场月报",
 }
 REQUIRED_ATTACHMENTS = {
     "巡检": ("信息收集包", "健康检查报告", "TD审批邮件", "现场技术服务报告"),
@@ -64,12 +66,22 @@ REQUIRED_ATTACHMENTS = {
     "驻场": ("驻场服务交付报告",),
     "POC": ("售前测试报告",),
 }
+SERVICE_LABEL = {
+    "维保": "维保服务（按周期验收）", "驻场": "驻场服务", "巡检": "巡检服务", "整改": "整改服务",
+    "单次": "单次/人天现场服务", "交付": "交付服务", "POC": "POC售前测试", "用云支持": "用云支持服务",
+}
 RUN_FILES = ("exceptions.xlsx", "findings.csv", "acceptance_todo.csv")
 REGION_HEADERS = ("区域", "region")
 ALL_REGIONS_SHEETS = ("规则说明",)  # sheets with no regional data, kept in every region's copy
 
 
 # ---------------------------------------------------------------- names and places
+
+
+def company_name() -> str:
+    """The service provider printed on the 验收单 (a `company_name` setting if there is one; else a line
+    to fill in by hand)."""
+    return getattr(settings.get(), "company_name", None) or ""
 
 
 def packs_dir() -> Path:
@@ -161,6 +173,80 @@ def _has_temp(conn, name: str) -> bool:
     return bool(conn.execute(sa.text("select to_regclass(:n) is not null"), {"n": f"pg_temp.{name}"}).scalar())
 
 
+def _attendance_view(attendance: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Per engineer: scheduled, present, leave and absent days; and the exception days (missing,
+    late or early punches, leave not approved) for the annex."""
+    summary: dict[tuple, dict] = {}
+    exceptions = []
+    for a in attendance:
+        k = (a["ticket_no"], a["engineer_id"])
+        s = summary.setdefault(k, {"ticket_no": a["ticket_no"], "engineer_id": a["engineer_id"],
+                                   "engineer_name": a.get("engineer_name"), "scheduled_days": 0, "present_days": 0,
+                                   "leave_days": 0, "absent_days": 0, "exception_days": 0,
+                                   "first_day": a["work_date"], "last_day": a["work_date"]})
+        s["scheduled_days"] += 1
+        clock_in, clock_out = a.get("clock_in_at"), a.get("clock_out_at")
+        on_leave = bool(a.get("leave_type")) and a.get("leave_type") != "加班"
+        if clock_in or clock_out:
+            s["present_days"] += 1
+        elif on_leave:
+            s["leave_days"] += 1
+        else:
+            s["absent_days"] += 1
+        s["first_day"] = min(s["first_day"], a["work_date"])
+        s["last_day"] = max(s["last_day"], a["work_date"])
+        problems = []
+        if (clock_in or clock_out) and not (clock_in and clock_out):
+            problems.append("缺卡")
+        if not (clock_in or clock_out) and not on_leave:
+            problems.append("缺勤（无打卡、无请假）")
+        start = dt.datetime.combine(a["work_date"], a["shift_start"]) if a.get("shift_start") else None
+        end = dt.datetime.combine(a["work_date"], a["shift_end"]) if a.get("shift_end") else None
+        if start and end and end <= start:
+            end += dt.timedelta(days=1)  # night shift
+        if clock_in and start and clock_in > start:
+            problems.append(f"迟到 {int((clock_in - start).total_seconds() // 60)} 分钟")
+        if clock_out and end and clock_out < end:
+            problems.append(f"早退 {int((end - clock_out).total_seconds() // 60)} 分钟")
+        if on_leave and a.get("leave_approval") != "已通过":
+            problems.append(f"请假（{a['leave_type']}）审批{a.get('leave_approval') or '未提交'}")
+        if problems:
+            s["exception_days"] += 1
+            exceptions.append({"ticket_no": a["ticket_no"], "engineer_id": a["engineer_id"],
+                               "engineer_name": a.get("engineer_name"), "work_date": a["work_date"],
+                               "problem": "；".join(problems), "exception_flow": a.get("exception_flow") or "无"})
+    return sorted(summary.values(), key=lambda s: (s["ticket_no"], s["engineer_id"])), exceptions
+
+
+def _monthly_reports(conn, item: dict, business_date: dt.date, ticket_nos: list[str]) -> list[dict]:
+    """The 驻场月报 of the cycle's months for the pack's resident tickets, as this date's report
+    step left them (mart.resident_reports): their content hash is part of the pack's content."""
+    if item["service_type"] != "驻场" or item["item_kind"] != "cycle" or not _has_table(conn, "mart.resident_reports"):
+        return []
+    rows = _rows(conn, "select ticket_no, engineer_id, period_key, period_start, period_end, version, content_hash, "
+                       "pdf_path from mart.resident_reports where business_date = :d and report_kind = 'monthly' "
+                       "and ticket_no = any(:t) and period_key between date_trunc('month', cast(:s as date)) and :e "
+                       "and pdf_path is not null order by ticket_no, engineer_id, period_key",
+                 {"d": business_date, "t": ticket_nos, "s": item["cycle_start"], "e": item["cycle_end"]})
+    return [{**r, "file_name": Path(r["pdf_path"]).name} for r in rows]
+
+
+def _has_table(conn, name: str) -> bool:
+    return bool(conn.execute(sa.text("select to_regclass(:n) is not null"), {"n": name}).scalar())
+
+
+def _formula(cycle: dict) -> str | None:
+    """The pro-rata formula of a cycle: line amount × cycle days ÷ service days."""
+    if not cycle or not cycle.get("days_in_period") or cycle.get("days_in_cycle") is None:
+        return None
+    exact = Decimal(cycle["line_amount"]) * cycle["days_in_cycle"] / cycle["days_in_period"]
+    text = (f"{render.money(cycle['line_amount'])} × {cycle['days_in_cycle']} ÷ {cycle['days_in_period']} "
+            f"= {render.money(exact.quantize(Decimal('0.01')))}")
+    if Decimal(cycle["cycle_amount"]) != exact.quantize(Decimal("0.01")):
+        text += f"；末期取余数（各期合计等于PO行金额）：{render.money(cycle['cycle_amount'])}"
+    return text
+
+
 def gather(conn, item: dict, business_date: dt.date, findings: list[dict], catalogue: dict) -> dict:
     """Everything one pack shows, from the temp tables of the run's as_of (rules.materialise_staging)."""
     line = (_rows(conn, "select * from isc_po_lines where po_no = :p and po_line_no = :l",
@@ -193,38 +279,31 @@ def gather(conn, item: dict, business_date: dt.date, findings: list[dict], catal
                               "order by acceptance_no", {"p": item["po_no"], "l": item["po_line_no"]})
     excluded = _rows(conn, _sql("20_excluded_rows.sql"),
                      {"business_date": business_date, "po_no": item["po_no"], "tickets": ticket_nos})
+    monthly_reports = _monthly_reports(conn, item, business_date, ticket_nos)
 
-    by_ticket_kinds: dict[str, set] = {}
+    files_by_ticket: dict[str, list] = {}
     for a in attachments:
-        by_ticket_kinds.setdefault(a["ticket_no"], set()).add(a["kind"])
+        files_by_ticket.setdefault(a["ticket_no"], []).append({"kind": a["kind"], "file_name": a["file_name"]})
     punched: dict[str, int] = {}
     for p in ppd:
         punched[p["ticket_no"]] = punched.get(p["ticket_no"], 0) + 1
     ticket_view = []
     for t in sorted(tickets, key=lambda r: r["ticket_no"]):
-        have = sorted(by_ticket_kinds.get(t["ticket_no"], set()))
+        files = files_by_ticket.get(t["ticket_no"], [])
+        have = sorted({f["kind"] for f in files})
         need = REQUIRED_ATTACHMENTS.get(t.get("ticket_type") or "", ())
         ticket_view.append({
             "ticket_no": t["ticket_no"], "ticket_type": t.get("ticket_type"), "status": t.get("status"),
             "engineer_id": t.get("engineer_id"), "engineer_name": t.get("engineer_name"),
+            "site_address": t.get("site_address"), "product_line": t.get("product_line"),
             "created_at": t.get("created_at"), "closed_at": t.get("closed_at"),
             "dispatched_person_days": t.get("dispatched_person_days"),
             "punched_person_days": punched.get(t["ticket_no"], 0),
-            "attachments": have, "missing_kinds": [k for k in need if k not in have],
+            "attachments": have, "required": list(need), "missing_kinds": [k for k in need if k not in have],
+            "files": files,
         })
 
-    att_summary: dict[tuple, dict] = {}
-    for a in attendance:
-        k = (a["ticket_no"], a["engineer_id"])
-        s = att_summary.setdefault(k, {"ticket_no": a["ticket_no"], "engineer_id": a["engineer_id"],
-                                       "engineer_name": a.get("engineer_name"), "present_days": 0, "leave_days": 0,
-                                       "first_day": a["work_date"], "last_day": a["work_date"]})
-        if a.get("clock_in_at") or a.get("clock_out_at"):
-            s["present_days"] += 1
-        if a.get("leave_type"):
-            s["leave_days"] += 1
-        s["first_day"] = min(s["first_day"], a["work_date"])
-        s["last_day"] = max(s["last_day"], a["work_date"])
+    att_summary, att_exceptions = _attendance_view(attendance)
 
     finding_view = []
     for f in findings:
@@ -234,6 +313,7 @@ def gather(conn, item: dict, business_date: dt.date, findings: list[dict], catal
         finding_view.append({
             "finding_id": f["finding_id"], "rule_code": f["rule_code"], "severity": f["severity"],
             "subject": subject, "title": rule.title if rule else f["rule_code"], "details": f.get("details"),
+            "fix": rule.explain if rule else "",
             "triage_reason": f.get("triage_reason"), "triage_filing_ref": f.get("triage_filing_ref"),
             "triage_by": f.get("triage_by"),
             "triage_at": f["triage_at"].astimezone(dt.UTC).replace(tzinfo=None) if f.get("triage_at") else None,
@@ -241,15 +321,6 @@ def gather(conn, item: dict, business_date: dt.date, findings: list[dict], catal
     blocking = [f for f in finding_view if not f["triage_reason"]]
     reasons = sorted({f"{f['rule_code']} {f['subject']}" for f in blocking})
     status = "blocked" if blocking else "ready"
-
-    formula = None
-    if cycle:
-        if cycle.get("days_in_period") and cycle.get("days_in_cycle") is not None:
-            exact = (Decimal(cycle["line_amount"]) * cycle["days_in_cycle"] / cycle["days_in_period"])
-            formula = (f"{render.money(cycle['line_amount'])} × {cycle['days_in_cycle']} ÷ {cycle['days_in_period']} "
-                       f"= {render.money(exact.quantize(Decimal('0.01')))}")
-            if Decimal(cycle["cycle_amount"]) != exact.quantize(Decimal("0.01")):
-                formula += f"；末期取余数（各期合计等于PO行金额）：{render.money(cycle['cycle_amount'])}"
 
     rows = [{"source": "isc_po_lines", "key": f"{item['po_no']}-{item['po_line_no']}", "sha256": row_hash(line)}]
     if cycle:
@@ -265,6 +336,7 @@ def gather(conn, item: dict, business_date: dt.date, findings: list[dict], catal
     rows += [{"source": "netcare_resident_attendance", "key": f"{a['ticket_no']} {a['engineer_id']} {a['work_date']}",
               "sha256": row_hash(a)} for a in attendance]
     rows += [{"source": "findings", "key": f["finding_id"], "sha256": row_hash(f)} for f in finding_view]
+    rows += [{"source": "resident_reports", "key": r["file_name"], "sha256": r["content_hash"]} for r in monthly_reports]
     rows.sort(key=lambda r: (r["source"], r["key"]))
 
     item_view = {k: item[k] for k in ("item_kind", "po_no", "po_line_no", "service_type", "region", "customer_name",
@@ -273,11 +345,22 @@ def gather(conn, item: dict, business_date: dt.date, findings: list[dict], catal
                                           "line_amount", "quantity", "unit", "unit_price", "tax_rate")}
     cycle_view = {k: cycle.get(k) for k in ("cycle_no", "days_in_cycle", "days_in_period", "line_amount",
                                             "cycle_amount")} if cycle else {}
+    acceptance_view = [{k: a.get(k) for k in ("acceptance_no", "period_start", "period_end", "quantity", "amount",
+                                               "submitted_on", "approval", "decided_on", "reject_reason", "remark")}
+                       for a in acceptances]
+    dispatched = sum((Decimal(str(t["dispatched_person_days"])) for t in ticket_view
+                      if t["dispatched_person_days"] is not None), Decimal(0))
     return {
-        "item": item_view, "line": line_view, "cycle": cycle_view, "formula": formula, "tickets": ticket_view,
-        "attendance": attendance, "attendance_summary": sorted(att_summary.values(), key=lambda s: (s["ticket_no"], s["engineer_id"])),
+        "item": item_view, "line": line_view, "cycle": cycle_view, "formula": _formula(cycle), "tickets": ticket_view,
+        "person_days": {"dispatched": dispatched, "punched": sum(t["punched_person_days"] for t in ticket_view)},
+        "attendance": attendance, "attendance_summary": att_summary, "attendance_exceptions": att_exceptions,
+        "acceptances": acceptance_view, "monthly_reports": [{k: r[k] for k in ("file_name", "content_hash", "pdf_path",
+                                                                             "engineer_id", "period_start", "period_end")}
+                                                            for r in monthly_reports],
+        "test_reports": [f for t in ticket_view for f in t["files"] if f["kind"] == "售前测试报告"],
         "findings": finding_view, "excluded": excluded, "status": status, "reasons": reasons, "rows": rows,
     }
+
 
 
 # ---------------------------------------------------------------- rendering
@@ -304,6 +387,12 @@ def annex_workbook(data: dict) -> bytes:
                        a.get("shift_end"), a.get("clock_in_at"), a.get("clock_out_at"), a.get("leave_type"),
                        a.get("leave_approval"), a.get("exception_flow")])
         _format_sheet(ws, date_cols=(4,), datetime_cols=(7, 8))
+        ws = wb.create_sheet("考勤异常")
+        ws.append(["工单号", "工程师工号", "工程师", "日期", "异常", "异常电子流"])
+        for a in data["attendance_exceptions"]:
+            ws.append([a["ticket_no"], a["engineer_id"], a["engineer_name"], a["work_date"], a["problem"],
+                       a["exception_flow"]])
+        _format_sheet(ws, date_cols=(4,))
     ws = wb.create_sheet("相关问题")
     # no "first seen" column: it depends on which earlier dates have run, and a pack's content must not
     ws.append(["规则", "级别", "对象", "问题", "证据", "处理", "说明", "备案号", "标记人", "标记时间(UTC)"])
@@ -332,17 +421,29 @@ def _format_sheet(ws, date_cols=(), datetime_cols=()) -> None:
     finish_sheet(ws)
 
 
-def pack_files(data: dict, key: str, version: int, prepared_on: dt.date) -> dict[str, bytes]:
-    """The files of one pack, by name (without the manifest)."""
-    ctx = dict(data, version=version, prepared_on=prepared_on,
-               data_as_of=(prepared_on + dt.timedelta(days=1)).isoformat() + " 00:00")
-    html = render.render_html("acceptance_doc.html.j2", ctx)
+def doc_number(key: str) -> str:
+    """The printed document number of a pack's 验收单 (the footer; the version is printed beside it)."""
+    return f"YS-{key}"
+
+
+def pack_files(data: dict, key: str, version: int, prepared_on: dt.date,
+               extra: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    """The files of one pack, by name (without the manifest): the customer's 验收单 (PDF, and the
+    same content as HTML for the browser), the internal 核对单, the annex workbook, and `extra`
+    (the month's 驻场月报 PDFs of a resident pack)."""
+    ctx = dict(data, version=version, prepared_on=prepared_on, doc_no=doc_number(key),
+               data_as_of=(prepared_on + dt.timedelta(days=1)).isoformat() + " 00:00",
+               company=company_name(), source_zh=SOURCE_ZH, service_label=SERVICE_LABEL.get(data["item"]["service_type"],
+                                                                                data["item"]["service_type"]))
     stem = safe_name(key)
-    return {
-        f"验收单_{stem}.html": html.encode("utf-8"),
-        f"验收单_{stem}.pdf": render.html_to_pdf(html),
+    files = {
+        f"验收单_{stem}.html": render.render_html("acceptance_doc.html.j2", ctx).encode("utf-8"),
+        f"验收单_{stem}.pdf": render.render_pdf("acceptance_customer.typ.j2", ctx),
+        f"核对单_{stem}.pdf": render.render_pdf("acceptance_internal.typ.j2", ctx),
         f"附件明细_{stem}.xlsx": annex_workbook(data),
     }
+    files.update(extra or {})
+    return files
 
 
 def manifest(data: dict, key: str, version: int, prepared_on: dt.date, files: dict[str, bytes]) -> bytes:
@@ -367,8 +468,9 @@ def manifest(data: dict, key: str, version: int, prepared_on: dt.date, files: di
     return (json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-def build_zip(data: dict, key: str, version: int, prepared_on: dt.date) -> bytes:
-    files = pack_files(data, key, version, prepared_on)
+def build_zip(data: dict, key: str, version: int, prepared_on: dt.date,
+              extra: dict[str, bytes] | None = None) -> bytes:
+    files = pack_files(data, key, version, prepared_on, extra)
     files["manifest.json"] = manifest(data, key, version, prepared_on, files)
     return zip_archive(files)
 
@@ -412,28 +514,26 @@ def describe_changes(old: dict | None, new: dict) -> list[str]:
     return out or ["内容变化"]
 
 
-def _store_version(conn, store: Path, item: dict, key: str, data: dict, business_date: dt.date,
-                   source_files: list[dict]) -> tuple[dict, bool]:
+def _plan_version(conn, store: Path, item: dict, key: str, data: dict, business_date: dt.date,
+                  source_files: list[dict]) -> dict:
+    """What to do for one pack: reuse the version of the same content (re-render only when its zip
+    is missing or altered on disk), or a new version to render and record."""
     content_sha = sha256(canonical({k: v for k, v in data.items()}))
     existing = conn.execute(sa.text("select * from packs.versions where pack_key = :k and content_sha256 = :c"),
                             {"k": key, "c": content_sha}).mappings().first()
     if existing:
         path = store / existing["zip_path"]
+        render_job = None
         if not path.exists() or sha256(path.read_bytes()) != existing["zip_sha256"]:
-            body = build_zip(data, key, existing["version_no"], existing["first_business_date"])
-            if sha256(body) != existing["zip_sha256"]:
-                log.warning("pack %s v%s rebuilt with different bytes", key, existing["version_no"])
-            write_atomic(path, body)
-        return dict(existing), False
+            render_job = (data, key, existing["version_no"], existing["first_business_date"])
+        return {"row": dict(existing), "new": False, "job": render_job, "path": path}
     previous = conn.execute(sa.text("select * from packs.versions where pack_key = :k order by version_no desc limit 1"),
                             {"k": key}).mappings().first()
     version = (previous["version_no"] if previous else 0) + 1
-    body = build_zip(data, key, version, business_date)
     rel = Path(region_dir(item["region"])) / safe_name(key) / f"v{version:03d}" / zip_name(item)
-    write_atomic(store / rel, body)
     summary = _summary(data)
     row = {
-        "pack_key": key, "version_no": version, "content_sha256": content_sha, "zip_sha256": sha256(body),
+        "pack_key": key, "version_no": version, "content_sha256": content_sha, "zip_sha256": None,
         "zip_path": rel.as_posix(), "file_name": zip_name(item), "item_kind": item["item_kind"],
         "region": item["region"], "po_no": item["po_no"], "po_line_no": item["po_line_no"],
         "service_type": item["service_type"], "customer_name": item["customer_name"],
@@ -444,15 +544,36 @@ def _store_version(conn, store: Path, item: dict, key: str, data: dict, business
         "content_rows": json.dumps(data["rows"], ensure_ascii=False),
         "summary": json.dumps(summary, ensure_ascii=False),
     }
-    conn.execute(sa.text(
-        "insert into packs.versions (pack_key, version_no, content_sha256, zip_sha256, zip_path, file_name, item_kind, "
-        "region, po_no, po_line_no, service_type, customer_name, cycle_start, cycle_end, amount, status, reasons, "
-        "first_business_date, source_files, changes, content_rows, summary) values (:pack_key, :version_no, "
-        ":content_sha256, :zip_sha256, :zip_path, :file_name, :item_kind, :region, :po_no, :po_line_no, :service_type, "
-        ":customer_name, :cycle_start, :cycle_end, :amount, :status, :reasons, :first_business_date, "
-        "cast(:source_files as jsonb), cast(:changes as jsonb), cast(:content_rows as jsonb), cast(:summary as jsonb))"
-    ), row)
-    return row, True
+    return {"row": row, "new": True, "job": (data, key, version, business_date), "path": store / rel}
+
+
+def _extra_files(data: dict) -> dict[str, bytes]:
+    """The 驻场月报 PDFs a resident pack carries, read from the report store."""
+    from fieldrecon.outputs import reports
+
+    root = reports.reports_dir()
+    out = {}
+    for r in data.get("monthly_reports", []):
+        path = root / r["pdf_path"]
+        if path.is_file():
+            out[r["file_name"]] = path.read_bytes()
+        else:
+            log.warning("monthly report %s missing on disk: pack without it", path)
+    return out
+
+
+def _render_job(job: tuple) -> bytes:
+    data, key, version, prepared_on = job
+    return build_zip(data, key, version, prepared_on, _extra_files(data))
+
+
+INSERT_VERSION = sa.text(
+    "insert into packs.versions (pack_key, version_no, content_sha256, zip_sha256, zip_path, file_name, item_kind, "
+    "region, po_no, po_line_no, service_type, customer_name, cycle_start, cycle_end, amount, status, reasons, "
+    "first_business_date, source_files, changes, content_rows, summary) values (:pack_key, :version_no, "
+    ":content_sha256, :zip_sha256, :zip_path, :file_name, :item_kind, :region, :po_no, :po_line_no, :service_type, "
+    ":customer_name, :cycle_start, :cycle_end, :amount, :status, :reasons, :first_business_date, "
+    "cast(:source_files as jsonb), cast(:changes as jsonb), cast(:content_rows as jsonb), cast(:summary as jsonb))")
 
 
 def source_files_of(conn, business_date: dt.date) -> list[dict]:
@@ -522,13 +643,15 @@ def regional_workbook(data: bytes, region: str | None) -> bytes:
 
 
 def build_all(engine: sa.Engine, ctx) -> dict:
-    """Render every acceptance to-do item's pack of ctx's business date into the pack store."""
+    """Render every acceptance to-do item's pack of ctx's business date into the pack store: only
+    packs whose content hash is new are rendered, in parallel worker processes."""
     t0 = time.monotonic()
     store = packs_dir()
     business_date = ctx.date
     params = rules.bind_params(business_date, ctx.params)
     catalogue = rules.catalogue()
-    counts = {"packs": 0, "ready": 0, "blocked": 0, "new_versions": 0}
+    counts = {"packs": 0, "ready": 0, "blocked": 0, "new_versions": 0, "rendered": 0}
+    documents = []
     with engine.begin() as conn:
         # one builder at a time: version numbers are allocated per pack key
         conn.execute(sa.text("select pg_advisory_xact_lock(hashtext('fieldrecon.packs'))"))
@@ -544,24 +667,44 @@ def build_all(engine: sa.Engine, ctx) -> dict:
         except Exception:  # noqa: BLE001 - person-days are informative; a pack without them is still useful
             log.exception("punched person-days unavailable; packs show 0")
         source_files = source_files_of(conn, business_date)
-        keys = []
+        plans = []
         for item in items:
             key = pack_key(item)
-            keys.append(key)
             data = gather(conn, item, business_date,
                           by_item.get((item["po_no"], item["po_line_no"], item["cycle_start"]), []), catalogue)
-            row, new = _store_version(conn, store, item, key, data, business_date, source_files)
+            plan = _plan_version(conn, store, item, key, data, business_date, source_files)
+            plan.update(item=item, key=key, status=data["status"])
+            plans.append(plan)
+        jobs = [p for p in plans if p["job"]]
+        for plan, body in zip(jobs, run_documents.map_parallel(_render_job, [p["job"] for p in jobs]), strict=True):
+            if not plan["new"] and sha256(body) != plan["row"]["zip_sha256"]:
+                log.warning("pack %s v%s rebuilt with different bytes", plan["key"], plan["row"]["version_no"])
+            write_atomic(plan["path"], body)
+            if plan["new"]:
+                plan["row"]["zip_sha256"] = sha256(body)
+                conn.execute(INSERT_VERSION, plan["row"])
+            counts["rendered"] += 1
+        for plan in plans:
+            row = plan["row"]
             conn.execute(sa.text(
                 "insert into packs.pack_runs (business_date, pack_key, version_no) values (:d, :k, :v) "
                 "on conflict (business_date, pack_key) do update set version_no = excluded.version_no"),
-                {"d": business_date, "k": key, "v": row["version_no"]})
+                {"d": business_date, "k": plan["key"], "v": row["version_no"]})
             counts["packs"] += 1
-            counts[data["status"]] += 1
-            counts["new_versions"] += int(new)
+            counts[plan["status"]] += 1
+            counts["new_versions"] += int(plan["new"])
+            item = plan["item"]
+            documents.append({
+                "kind": "验收包", "region": item["region"] or "",
+                "subject": plan["key"] if item["item_kind"] == "cycle" else f"{plan['key']}（按单）",
+                "version": row["version_no"], "status": {"ready": "可提交", "blocked": "阻塞"}[plan["status"]],
+                "path": row["zip_path"], "sha256": row["zip_sha256"],
+            })
         conn.execute(sa.text("delete from packs.pack_runs where business_date = :d and not (pack_key = any(:k))"),
-                     {"d": business_date, "k": keys})
+                     {"d": business_date, "k": [p["key"] for p in plans]})
     counts["run_files"] = regional_run_files(engine, ctx, store)
     write_index(engine, store)
+    counts["documents_csv"] = str(run_documents.write_documents_csv(ctx.output_dir, ("验收包",), documents))
     counts["seconds"] = round(time.monotonic() - t0, 2)
     return counts
 

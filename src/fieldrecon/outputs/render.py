@@ -1,34 +1,25 @@
-"""Shared template and PDF machinery for the clerks' documents.
+"""Shared template and PDF machinery for the documents (acceptance packs, resident reports).
 
-- `render_html(template_name, context)` renders a Jinja template from `include/templates/`
-  (autoescaped, `StrictUndefined`: a missing value is an error, never an empty cell) with the
-  filters `money` (``1,234.00``), `date` (``2026-11-03``) and `cndate` (``2026年11月3日``).
-- `html_to_pdf(html)` turns that HTML into a PDF with fpdf2's HTML renderer and Noto Sans SC
-  (Simplified Chinese). The font comes from PyPI (`justmytype-intl-cjk`, a variable TrueType
-  font), so a machine set up by the README needs no system font. Per document the font is cut down
-  to the characters the document uses and instanced at weights 400/700 (fontTools, well under a
-  second), which is both faster and smaller than embedding a 10 MB static instance.
-- The PDF is deterministic: fixed creation date, no /ID, fixed subset tags — the same HTML gives
-  the same bytes, so a rerun reproduces a pack byte for byte.
-- `pdf_text(pdf)` extracts the text again (pypdf), for tests.
-
-What fpdf2's HTML renderer understands (keep templates inside it): h1–h6, p, b/strong, i, u, br,
-hr, font, ul/ol/li, table/thead/tbody/tr/th/td (border, width, align, colspan, bgcolor), and a
-`style` attribute with colour/size. `<head>`, `<style>` and `<script>` are dropped before PDF
-rendering (they are for the browser view of the same HTML); so are blocks wrapped in
-``<!--screen-only-->…<!--/screen-only-->``.
+- `render_html(template, context)`: the browser views, Jinja templates `include/templates/*.html.j2`
+  (autoescaped, `StrictUndefined`: a missing value is an error, never an empty cell).
+- `render_pdf(template, context)`: the printed documents, Jinja templates `include/templates/*.typ.j2`
+  rendering **Typst** markup, typeset by the Typst engine (PyPI `typst`). Every `{{ value }}` is
+  emitted as a Typst string literal (`#"…";`), so no character of the data can become markup
+  (`# $ * _ [ ] \\ @ < >` and backticks print as themselves). Filters that return markup (`nw`,
+  `money`, `cndate`, `tokens`) return `Typst` objects, which are not escaped again.
+- Fonts: Noto Sans SC from PyPI (`justmytype-intl-cjk`, a variable TrueType font; Typst instances
+  the weights and subsets it itself), passed by path with system fonts ignored, so every machine
+  typesets the same glyphs. One `typst.Compiler` per process keeps the font loaded (~1 ms/page).
+- PDF/A-2b, fixed timestamp: the same markup gives the same bytes in any process.
+- Formats: amounts `12,345.67` (`money`), dates `2026年10月31日` (`cndate`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
-import html as html_lib
 import io
-import os
 import re
-import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -37,11 +28,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from fieldrecon.settings import TEMPLATES_DIR
 
 FIXED_PDF_TIME = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-FONT_FAMILY = "notosanssc"
-BASE_FONT_SIZE = 10
+PDF_STANDARD = "a-2b"
+FONT_FAMILY = "Noto Sans SC"
 
 
-# ---------------------------------------------------------------- Jinja
+# ---------------------------------------------------------------- formats
 
 
 def money(value, places: int = 2) -> str:
@@ -68,7 +59,7 @@ def fmt_date(value, fmt: str = "%Y-%m-%d") -> str:
 
 
 def cn_date(value) -> str:
-    """A date → ``2026年11月3日``."""
+    """A date (or ISO text) → ``2026年11月3日``."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
@@ -79,6 +70,21 @@ def cn_date(value) -> str:
 def compact_date(value) -> str:
     """A date → ``20261103`` (file names)."""
     return fmt_date(value, "%Y%m%d")
+
+
+def quantity(value) -> str:
+    """Person-days, counts: up to 2 decimals without trailing zeros (``3``, ``2.5``)."""
+    if value is None or value == "":
+        return ""
+    try:
+        d = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    text = format(d, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# ---------------------------------------------------------------- HTML (browser views)
 
 
 @functools.lru_cache(maxsize=4)
@@ -95,6 +101,7 @@ def environment(templates_dir: str | None = None) -> Environment:
     env.filters["date"] = fmt_date
     env.filters["cndate"] = cn_date
     env.filters["compactdate"] = compact_date
+    env.filters["qty"] = quantity
     return env
 
 
@@ -103,138 +110,133 @@ def render_html(template_name: str, context: dict) -> str:
     return environment().get_template(template_name).render(**context)
 
 
+# ---------------------------------------------------------------- Typst markup
+
+
+class Typst(str):
+    """Typst markup that is already safe (made by the filters below): not escaped again."""
+
+
+def typst_string(value) -> str:
+    """A Typst string literal with `value`'s text: only `\\` and `"` need escaping inside it, and
+    control characters become spaces (a newline would end a table cell's line)."""
+    text = "" if value is None else str(value)
+    text = re.sub(r"[\x00-\x1f\x7f]", " ", text).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def escape(value) -> Typst:
+    """Any value as Typst markup that prints exactly its text (`#"…";` — the semicolon ends the
+    embedded expression, so a following `.` or `(` in the template stays text)."""
+    if isinstance(value, Typst):
+        return value
+    if value is None or value == "":
+        return Typst("")
+    return Typst(f"#{typst_string(value)};")
+
+
+def nowrap(value) -> Typst:
+    """Text that never breaks across lines (identifiers, amounts, dates)."""
+    if isinstance(value, Typst):
+        return Typst(f"#box[{value}]") if value else value
+    if value is None or value == "":
+        return Typst("")
+    return Typst(f"#box({typst_string(value)});")
+
+
+_TOKEN = re.compile(r"[\x21-\x7e\uff01-\uff5e]{2,80}")
+
+
+def tokens(value) -> Typst:
+    """Free text (remarks, notes) that may break between words and Chinese characters but never
+    inside a token such as `2026-10-31` or `PO2026001-3`: each run of Latin letters, digits and
+    punctuation up to 80 characters is kept on one line."""
+    if value is None or value == "":
+        return Typst("")
+    text = str(value)
+    out, pos = [], 0
+    for m in _TOKEN.finditer(text):
+        if m.start() > pos:
+            out.append(escape(text[pos:m.start()]))
+        out.append(nowrap(m.group()))
+        pos = m.end()
+    if pos < len(text):
+        out.append(escape(text[pos:]))
+    return Typst("".join(out))
+
+
+def _finalize(value):
+    return escape(value)
+
+
+@functools.lru_cache(maxsize=4)
+def typst_environment(templates_dir: str | None = None) -> Environment:
+    """Jinja for `*.typ.j2`: every expression escaped as a Typst string (see `escape`)."""
+    env = Environment(
+        loader=FileSystemLoader(templates_dir or str(TEMPLATES_DIR)),
+        autoescape=False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=_finalize,
+    )
+    env.filters["money"] = lambda v: nowrap(money(v))
+    env.filters["cndate"] = lambda v: nowrap(cn_date(v))
+    env.filters["date"] = lambda v: nowrap(fmt_date(v))
+    env.filters["qty"] = lambda v: nowrap(quantity(v))
+    env.filters["nw"] = nowrap
+    env.filters["tokens"] = tokens
+    env.filters["str"] = lambda v: Typst(typst_string(v))  # a value inside Typst code
+    env.globals["raw"] = Typst
+    return env
+
+
+def render_typst(template_name: str, context: dict) -> str:
+    """The Typst markup of `include/templates/<template_name>` for `context`."""
+    return typst_environment().get_template(template_name).render(**context)
+
+
 # ---------------------------------------------------------------- PDF
 
 
-def _font_source() -> Path:
+def font_dir() -> Path:
     import justmytype_intl_cjk
 
-    path = Path(justmytype_intl_cjk.__file__).parent / "fonts" / "ofl" / "notosanssc" / "NotoSansSC[wght].ttf"
-    if not path.exists():  # pragma: no cover - packaging problem
-        raise FileNotFoundError(f"Noto Sans SC not found at {path}: install justmytype-intl-cjk")
+    path = Path(justmytype_intl_cjk.__file__).parent / "fonts" / "ofl" / "notosanssc"
+    if not any(path.glob("NotoSansSC*.ttf")):  # pragma: no cover - packaging problem
+        raise FileNotFoundError(f"Noto Sans SC not found in {path}: install justmytype-intl-cjk")
     return path
-
-
-_ALWAYS = "".join(chr(c) for c in range(0x20, 0x7F)) + "，。：；、！？（）《》“”‘’—…·￥％"
-
-
-@functools.lru_cache(maxsize=8)
-def _variable_subset(chars: str) -> bytes:
-    """The variable font cut to `chars` (loading and cutting the 17 MB font is the slow part: once
-    per document, shared by both weights)."""
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
-    font = TTFont(str(_font_source()), lazy=True)
-    opts = subset.Options()
-    opts.layout_features = []
-    opts.notdef_outline = True
-    opts.name_IDs = ["*"]
-    opts.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "STAT", "vhea", "vmtx"]
-    sub = subset.Subsetter(opts)
-    sub.populate(text=chars)
-    sub.subset(font)
-    buf = io.BytesIO()
-    font.save(buf)
-    return buf.getvalue()
-
-
-@functools.lru_cache(maxsize=16)
-def _font_bytes(chars: str, weight: int) -> bytes:
-    """Noto Sans SC cut to `chars` and instanced at `weight`: a small static TrueType font."""
-    from fontTools.ttLib import TTFont
-    from fontTools.varLib import instancer
-
-    font = TTFont(io.BytesIO(_variable_subset(chars)))
-    instancer.instantiateVariableFont(font, {"wght": weight}, inplace=True)
-    buf = io.BytesIO()
-    font.save(buf)
-    return buf.getvalue()
 
 
 @functools.lru_cache(maxsize=1)
-def _common_chars() -> frozenset[str]:
-    """Every GB2312 character (the 6,763 common hanzi, punctuation, full-width forms) and ASCII."""
-    chars = set(_ALWAYS)
-    for hi in range(0xA1, 0xF8):
-        for lo in range(0xA1, 0xFF):
-            try:
-                chars.add(bytes([hi, lo]).decode("gb2312"))
-            except UnicodeDecodeError:
-                continue
-    return frozenset(chars)
+def _compiler():
+    """One Typst compiler per process: the font is read once, each document then costs ~1 ms."""
+    import typst
+
+    return typst.Compiler(font_paths=[str(font_dir())], ignore_system_fonts=True)
 
 
-@functools.lru_cache(maxsize=2)
-def _common_font(weight: int) -> Path:
-    """The GB2312 cut of Noto Sans SC at `weight`, made once (about 10 s) and kept in the data area
-    under a name that changes with the source font, so every process and every run reuses it."""
-    from fieldrecon.settings import home
-
-    source = _font_source()
-    key = hashlib.sha256(f"{source.stat().st_size}:{weight}:{len(_common_chars())}".encode()).hexdigest()[:16]
-    path = home() / "cache" / "fonts" / f"NotoSansSC-GB2312-{weight}-{key}.ttf"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(_font_bytes("".join(sorted(_common_chars())), weight))
-        os.replace(tmp, path)
-    return path
+def typst_to_pdf(markup: str) -> bytes:
+    """Typeset Typst markup to PDF/A-2b bytes, deterministic (fixed timestamp, fixed fonts)."""
+    try:
+        return _compiler().compile(input=markup.encode("utf-8"), format="pdf", pdf_standards=PDF_STANDARD,
+                                   timestamp=int(FIXED_PDF_TIME.timestamp()))
+    except Exception as exc:
+        raise TypstRenderError(f"{exc}; markup starts: {markup[:200]!r}", markup) from exc
 
 
-_DROP = re.compile(
-    r"<!DOCTYPE[^>]*>|<head\b.*?</head>|<style\b.*?</style>|<script\b.*?</script>"
-    r"|<!--\s*screen-only\s*-->.*?<!--\s*/screen-only\s*-->|<!--.*?-->",
-    re.S | re.I,
-)
-_BODY = re.compile(r"</?(html|body)\b[^>]*>", re.I)
+class TypstRenderError(RuntimeError):
+    """A template produced markup Typst refuses (a template bug: data cannot cause it)."""
+
+    def __init__(self, message: str, markup: str):
+        super().__init__(message)
+        self.markup = markup
 
 
-def _pdf_markup(html: str) -> str:
-    """The part of the HTML fpdf2 should see: no head/style/script/comments, no html/body tags,
-    no whitespace between tags (fpdf2 would print it)."""
-    body = _BODY.sub("", _DROP.sub("", html))
-    return re.sub(r">\s+<", "><", body).strip()
-
-
-def html_to_pdf(html: str) -> bytes:
-    """Render HTML (fpdf2's subset of HTML, see the module docstring) to deterministic PDF bytes."""
-    from fpdf import FPDF, TextStyle
-
-    markup = _pdf_markup(html)
-    chars = "".join(sorted(set(_ALWAYS) | set(html_lib.unescape(markup)) - {"\n", "\r", "\t"}))
-
-    class _PDF(FPDF):
-        def file_id(self):  # no /ID: it would differ per run
-            return None
-
-    pdf = _PDF(orientation="P", unit="mm", format="A4")
-    pdf.set_creation_date(FIXED_PDF_TIME)
-    pdf.set_producer("fieldrecon")
-    pdf.set_creator("fieldrecon")
-    pdf.set_margins(15, 15, 15)
-    pdf.set_auto_page_break(True, margin=15)
-    common = set(chars) <= _common_chars()
-    with tempfile.TemporaryDirectory(prefix="fieldrecon-font-") as tmp:
-        for style, weight in (("", 400), ("B", 700)):
-            if common:  # the usual case: one cached font for every document (fpdf2 subsets it on output)
-                path = _common_font(weight)
-            else:
-                path = Path(tmp) / f"NotoSansSC-{weight}-{hashlib.sha256(chars.encode()).hexdigest()[:12]}.ttf"
-                path.write_bytes(_font_bytes(chars, weight))
-            pdf.add_font(FONT_FAMILY, style, str(path))
-            # Italic is not available: map it to the upright faces so <i>/<em> still render.
-            pdf.add_font(FONT_FAMILY, style + "I", str(path))
-        pdf.set_font(FONT_FAMILY, size=BASE_FONT_SIZE)
-        pdf.add_page()
-        black = (0, 0, 0)
-        tag_styles = {
-            "h1": TextStyle(font_family=FONT_FAMILY, font_style="B", font_size_pt=18, color=black, t_margin=0, b_margin=0.6),
-            "h2": TextStyle(font_family=FONT_FAMILY, font_style="B", font_size_pt=13, color=black, t_margin=1, b_margin=0.3),
-            "h3": TextStyle(font_family=FONT_FAMILY, font_style="B", font_size_pt=11, color=black, t_margin=0.8, b_margin=0.2),
-        }
-        pdf.write_html(markup, tag_styles=tag_styles, warn_on_tags_not_matching=False)
-        return bytes(pdf.output())
+def render_pdf(template_name: str, context: dict) -> bytes:
+    """Render a `*.typ.j2` template and typeset it."""
+    return typst_to_pdf(render_typst(template_name, context))
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -243,6 +245,36 @@ def pdf_text(pdf: bytes) -> str:
 
     reader = PdfReader(io.BytesIO(pdf))
     return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+# ---------------------------------------------------------------- web font (the portal's pages)
+
+_ALWAYS = "".join(chr(c) for c in range(0x20, 0x7F)) + "，。：；、！？（）《》“”‘’—…·￥％"
+
+
+@functools.lru_cache(maxsize=16)
+def _font_bytes(chars: str, weight: int) -> bytes:
+    """Noto Sans SC cut to `chars` at `weight`, for a web page's inline @font-face (the portal);
+    PDFs do not use it (Typst subsets the font itself). fontTools comes with the font package."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+    from fontTools.varLib import instancer
+
+    font = TTFont(str(next(font_dir().glob("NotoSansSC*.ttf"))), lazy=True)
+    opts = subset.Options()
+    opts.layout_features = []
+    opts.notdef_outline = True
+    opts.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "STAT", "vhea", "vmtx"]
+    sub = subset.Subsetter(opts)
+    sub.populate(text=chars)
+    sub.subset(font)
+    buf = io.BytesIO()
+    font.save(buf)
+    font = TTFont(io.BytesIO(buf.getvalue()))
+    instancer.instantiateVariableFont(font, {"wght": weight}, inplace=True)
+    buf = io.BytesIO()
+    font.save(buf)
+    return buf.getvalue()
 
 
 def font_subset(chars: str, weight: int = 400) -> bytes:

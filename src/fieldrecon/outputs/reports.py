@@ -42,6 +42,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from fieldrecon import settings
+from fieldrecon.outputs import documents as run_documents
 from fieldrecon.outputs.files import bom_csv, write_atomic
 from fieldrecon.outputs.xlsx import Workbook, finish_sheet, save_workbook
 from fieldrecon.recon import rules
@@ -50,13 +51,12 @@ from fieldrecon.settings import SQL_DIR
 log = logging.getLogger(__name__)
 
 # Bump when the layout of the documents changes: every report then gets a new version.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: typeset with Typst; no PO number, amount, ISC state or deadline
 KINDS = ("weekly", "monthly")
 KIND_ZH = {"weekly": "驻场周报", "monthly": "驻场月报"}
 TEMPLATES = {"weekly": "resident_weekly.html.j2", "monthly": "resident_monthly.html.j2"}
+TYPST_TEMPLATE = "resident_report.typ.j2"
 STATUS_ZH = {"not due": "未到期", "generated": "已生成", "late": "逾期生成", "missing": "缺失"}
-CYCLE_STATE_ZH = {"future": "未到期", "due": "待提交验收", "submitted": "验收审批中", "accepted": "已验收",
-                  "rejected": "验收被驳回"}
 WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 KIND_SLOT_ZH = {"missing": "缺卡", "late": "迟到", "early": "早退"}
 REQUIRED_FAMILIES = ("attendance", "po")
@@ -83,7 +83,7 @@ def _d(value: dt.date | None) -> str:
 
 
 def _zh_date(value: dt.date) -> str:
-    return f"{value.year}年{value.month:02d}月{value.day:02d}日"
+    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def _num(value) -> str:
@@ -93,13 +93,6 @@ def _num(value) -> str:
     q = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     text = format(q, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _amount(value) -> str:
-    if value is None:
-        return ""
-    q = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return f"{q:,.2f}"
 
 
 def _clock(value: dt.datetime | None, day: dt.date) -> str:
@@ -124,7 +117,7 @@ def _slot_text(kind: str | None, minutes, judged: bool) -> str:
 def period_label(kind: str, start: dt.date, end: dt.date, key: dt.date) -> str:
     span = f"{_zh_date(start)}至{_zh_date(end)}"
     if kind == "monthly":
-        return f"{key.year}年{key.month:02d}月（{span}）"
+        return f"{key.year}年{key.month}月（{span}）"
     return span
 
 
@@ -241,12 +234,10 @@ def report_data(p: dict, rows: dict[str, list[dict]], params: dict) -> dict:
         "customer_name": p["customer_name"] or "",
         "site_address": p["site_address"] or "",
         "region": p["region"] or "",
-        "po_no": p["po_no"] or "",
         "period_key": _d(p["period_key"]),
         "period_start": _d(p["period_start"]),
         "period_end": _d(p["period_end"]),
         "period_label": period_label(kind, p["period_start"], p["period_end"], p["period_key"]),
-        "due_date": _d(p["due_date"]),
         "attendance": attendance,
         "attendance_totals": {"days": len(attendance), "anomalies": n_anomalies, "excused_days": excused_days,
                               "leave_days": leave_days, "open_gaps": open_gaps},
@@ -259,12 +250,10 @@ def report_data(p: dict, rows: dict[str, list[dict]], params: dict) -> dict:
         "anomalies": anomalies,
     }
     if kind == "monthly":
+        # the customer reads this report: the service cycle only, never its amount, ISC state or deadline
         data["cycles"] = [{
-            "po_no": c["po_no"], "po_line_no": int(c["po_line_no"]), "cycle_no": int(c["cycle_no"]),
-            "cycle": f"{_d(c['cycle_start'])} 至 {_d(c['cycle_end'])}",
-            "amount": _amount(c["cycle_amount"]), "line_amount": _amount(c["line_amount"]),
-            "state": CYCLE_STATE_ZH.get(c["state"], c["state"]), "remark": c["remark"],
-            "submit_deadline": _d(c["submit_deadline"]),
+            "cycle_no": int(c["cycle_no"]), "cycle_start": _d(c["cycle_start"]), "cycle_end": _d(c["cycle_end"]),
+            "cycle": f"{_zh_date(c['cycle_start'])}至{_zh_date(c['cycle_end'])}",
         } for c in rows.get("cycles", [])]
         data["trend"] = [{
             "month": t["month"], "attendance_days": int(t["attendance_days"]),
@@ -290,10 +279,17 @@ def render_html(data: dict, version: int) -> str:
     return render.render_html(TEMPLATES[data["kind"]], {"r": data, "version": version})
 
 
-def render_pdf(html: str) -> bytes:
+def render_pdf(data: dict, version: int) -> bytes:
+    """The printed report (Typst): what the resident e-mails to the customer, 代表处 and PM."""
     from fieldrecon.outputs import render
 
-    return render.html_to_pdf(html)
+    return render.render_pdf(TYPST_TEMPLATE, {"r": data, "version": version, "title": data["title"],
+                                              "doc_no": doc_number(data)})
+
+
+def doc_number(data: dict) -> str:
+    kind = "ZB" if data["kind"] == "weekly" else "YB"
+    return f"{kind}-{data['ticket_no']}-{data['engineer_id']}-{data['period_start'].replace('-', '')}"
 
 
 def workbook(data: dict, version: int) -> Workbook:
@@ -305,8 +301,7 @@ def workbook(data: dict, version: int) -> Workbook:
     for label, value in (
         ("报告", data["title"]), ("版本", f"v{version}"), ("工程师工号", data["engineer_id"]),
         ("工程师姓名", data["engineer_name"]), ("客户名称", data["customer_name"]), ("局点地址", data["site_address"]),
-        ("区域", data["region"]), ("工单号", data["ticket_no"]), ("PO号", data["po_no"]),
-        ("报告周期", data["period_label"]), ("应交日期", data["due_date"]),
+        ("区域", data["region"]), ("工单号", data["ticket_no"]), ("报告周期", data["period_label"]),
         ("考勤天数", data["attendance_totals"]["days"]), ("计入异常次数", data["attendance_totals"]["anomalies"]),
         ("待处理异常天数", data["attendance_totals"]["open_gaps"]), ("工时合计", data["hours_total"]),
         ("新开工单", data["tickets_opened"]), ("关闭工单", data["tickets_closed"]),
@@ -331,9 +326,7 @@ def workbook(data: dict, version: int) -> Workbook:
     ]
     if data["kind"] == "monthly":
         sheets += [
-            ("驻场PO周期", ["PO号", "PO行号", "周期序号", "验收周期", "周期金额", "行金额", "状态", "ISC备注", "提交截止日"],
-             [[c["po_no"], c["po_line_no"], c["cycle_no"], c["cycle"], c["amount"], c["line_amount"], c["state"],
-               c["remark"], c["submit_deadline"]] for c in data["cycles"]]),
+            ("服务周期", ["周期序号", "服务周期"], [[c["cycle_no"], c["cycle"]] for c in data["cycles"]]),
             ("近三个月趋势", ["月份", "考勤天数", "本工单异常", "工程师异常（全部工单）", "近三个月累计", "工时"],
              [[t["month"], t["attendance_days"], t["ticket_anomalies"], t["engineer_anomalies"],
                t["engineer_3m_anomalies"], t["hours"]] for t in data["trend"]]),
@@ -351,7 +344,7 @@ def write_files(data: dict, version: int, paths: dict[str, str], root: Path) -> 
     """Render one version's files (HTML, PDF when the renderer is there, Excel); returns the paths written."""
     html = render_html(data, version)
     write_atomic(root / paths["html"], html.encode("utf-8"))
-    write_atomic(root / paths["pdf"], render_pdf(html))
+    write_atomic(root / paths["pdf"], render_pdf(data, version))
     save_workbook(workbook(data, version), root / paths["xlsx"])
     return dict(paths)
 
@@ -479,6 +472,31 @@ def _snapshot_csv(rows: list[dict]) -> bytes:
     return bom_csv([h for h, _ in SNAPSHOT_COLUMNS], body)
 
 
+def _render_job(job: tuple) -> tuple[dict | None, str | None]:
+    """Render one report version in a worker: its paths, or the error (a failure stays per report)."""
+    data, version, paths, root = job
+    try:
+        return write_files(data, version, paths, Path(root)), None
+    except Exception as exc:  # noqa: BLE001 - reported per report by the caller
+        log.exception("report %s v%s failed", data.get("ticket_no"), version)
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def _documents(snapshot: list[dict]) -> list[dict]:
+    """The rows of documents.csv for the reports this date's snapshot points at."""
+    out = []
+    root = reports_dir()
+    for r in snapshot:
+        if not r["pdf_path"]:
+            continue
+        pdf = root / r["pdf_path"]
+        out.append({"kind": KIND_ZH[r["report_kind"]], "region": r["region"] or "",
+                    "subject": f"{r['ticket_no']}_{r['engineer_id']}_{r['period_start']:%Y%m%d}-{r['period_end']:%Y%m%d}",
+                    "version": r["version"], "status": STATUS_ZH[r["status"]], "path": r["pdf_path"],
+                    "sha256": hashlib.sha256(pdf.read_bytes()).hexdigest() if pdf.is_file() else ""})
+    return out
+
+
 def _needs_files(files: dict, root: Path) -> bool:
     """Render when a file of the version is not recorded or not on disk."""
     return not all(files.get(k) and (root / files[k]).is_file() for k in ("html", "pdf", "xlsx"))
@@ -502,14 +520,11 @@ def build_all(engine: sa.Engine, ctx) -> dict:
             drafts.append({"period": p, "data": data, "hash": content_hash(data)})
         assign_versions(conn, business_date, drafts)
         rendered = 0
-        for d in drafts:
-            paths = relative_paths(d["period"], d["version"])
-            if not _needs_files(d["files"], root):
-                continue
-            try:
-                files = write_files(d["data"], d["version"], paths, root)
-            except Exception:  # one bad report must not hide the others; it stays not due / missing
-                log.exception("report %s v%s failed", report_name(d["period"]), d["version"])
+        todo = [d for d in drafts if _needs_files(d["files"], root)]
+        jobs = [(d["data"], d["version"], relative_paths(d["period"], d["version"]), str(root)) for d in todo]
+        for d, (files, error) in zip(todo, run_documents.map_parallel(_render_job, jobs), strict=True):
+            if error:  # one bad report must not hide the others; it stays not due / missing
+                log.error("report %s v%s failed: %s", report_name(d["period"]), d["version"], error)
                 failed.append(report_name(d["period"]))
                 d["failed"] = True
                 continue
@@ -539,6 +554,7 @@ def build_all(engine: sa.Engine, ctx) -> dict:
             "select * from mart.resident_reports where business_date = :d "
             "order by due_date desc, region, ticket_no, engineer_id, report_kind desc, period_key"), {"d": business_date})]
     write_atomic(Path(ctx.output_dir) / "resident_reports.csv", _snapshot_csv(snapshot))
+    documents_csv = run_documents.write_documents_csv(ctx.output_dir, tuple(KIND_ZH.values()), _documents(snapshot))
     by_status = {s: sum(1 for r in snapshot if r["status"] == s) for s in STATUS_ZH}
     result = {
         "expected": len(snapshot),
@@ -547,6 +563,7 @@ def build_all(engine: sa.Engine, ctx) -> dict:
         "rendered": rendered,
         "failed": failed,
         "reports_dir": str(root),
+        "documents_csv": str(documents_csv),
         "seconds": round(time.monotonic() - t0, 2),
     }
     return result

@@ -1,0 +1,61 @@
+"""What a run's document builders share: parallel rendering and the run's list of documents.
+
+- `map_parallel(fn, jobs)`: renders in worker processes (2 by default, `FIELDRECON_RENDER_WORKERS`),
+  in order; a handful of jobs render in this process (starting workers would cost more).
+- `write_documents_csv(output_dir, kinds, rows)`: `documents.csv` in the run's output folder, one row
+  per document the run's store holds for that date (kind, region, subject, version, status, path in
+  the store, sha256). Each builder replaces the rows of its own kinds, so reports and packs write
+  one file between them.
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from fieldrecon.outputs.files import bom_csv, write_atomic
+
+IN_PROCESS_BELOW = 12
+KIND_ORDER = ("验收包", "驻场周报", "驻场月报")
+HEADER = ("类型", "区域", "对象（PO-行_周期 / 工单_工程师_周期）", "版本", "状态", "存放位置（相对路径）", "sha256")
+FIELDS = ("kind", "region", "subject", "version", "status", "path", "sha256")
+
+
+def workers() -> int:
+    return max(1, int(os.environ.get("FIELDRECON_RENDER_WORKERS", "2")))
+
+
+def map_parallel(fn: Callable, jobs: Sequence, chunksize: int | None = None) -> Iterable:
+    """`fn` over `jobs` in worker processes, results in job order. `fn` must be a module-level function."""
+    if len(jobs) < IN_PROCESS_BELOW or workers() == 1:
+        return [fn(j) for j in jobs]
+    n = workers()
+    chunk = chunksize or max(1, min(32, len(jobs) // (n * 4)))
+    # spawn: the workers start clean (no inherited database connections or threads)
+    with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(fn, jobs, chunksize=chunk))
+
+
+def write_documents_csv(output_dir: str | Path, kinds: Sequence[str], rows: list[dict]) -> Path:
+    """Replace the rows of `kinds` in `<output_dir>/documents.csv` with `rows` (locked, atomic)."""
+    path = Path(output_dir) / "documents.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        kept = []
+        if path.exists():
+            for r in list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))[1:]:
+                if r and r[0] not in kinds:
+                    kept.append(dict(zip(FIELDS, r, strict=False)))
+        every = kept + [{k: "" if r.get(k) is None else str(r[k]) for k in FIELDS} for r in rows]
+        every.sort(key=lambda r: (KIND_ORDER.index(r["kind"]) if r["kind"] in KIND_ORDER else 99, r["region"],
+                                  r["subject"], r["version"].zfill(6)))
+        write_atomic(path, bom_csv(HEADER, ([r[k] for k in FIELDS] for r in every)))
+    path.with_suffix(".lock").unlink(missing_ok=True)
+    return path
