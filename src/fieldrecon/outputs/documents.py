@@ -1,6 +1,6 @@
 """What a run's document builders share: parallel rendering and the run's list of documents.
 
-- `map_parallel(fn, jobs)`: renders in worker processes (2 by default, `FIELDRECON_RENDER_WORKERS`),
+- `map_parallel(fn, jobs)`: renders in worker processes (2, or 1 on a one-core machine),
   in order; a handful of jobs render in this process (starting workers would cost more).
 - `write_documents_csv(output_dir, kinds, rows)`: `documents.csv` in the run's output folder, one row
   per document the run's store holds for that date (kind, region, subject, version, status, path in
@@ -27,8 +27,11 @@ HEADER = ("类型", "区域", "对象（PO-行_周期 / 工单_工程师_周期�
 FIELDS = ("kind", "region", "subject", "version", "status", "path", "sha256")
 
 
+WORKERS = max(1, min(2, os.cpu_count() or 1))
+
+
 def workers() -> int:
-    return max(1, int(os.environ.get("FIELDRECON_RENDER_WORKERS", "2")))
+    return WORKERS
 
 
 def map_parallel(fn: Callable, jobs: Sequence, chunksize: int | None = None) -> Iterable:
