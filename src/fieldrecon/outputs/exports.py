@@ -27,9 +27,11 @@ FINDINGS_CSV_COLUMNS = [
     "cycle_start", "acceptance_no", "month", "severity", "finding_id", "first_seen_as_of", "new", "details",
 ]
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
-FAMILY_ZH = {"checkin": "打卡核对", "attendance": "驻场考勤", "changes": "变更单", "po": "PO验收与附件"}
+FAMILY_ZH = {"checkin": "打卡核对", "attendance": "驻场考勤", "changes": "变更单", "po": "PO验收与附件",
+             "timeliness": "服务时效"}
 # The findings sheet each family's own SQL provides; a family without one gets a generated sheet.
-FAMILY_SHEET = {"checkin": "打卡核对", "attendance": "考勤规则", "changes": "变更单规则", "po": "PO与附件规则"}
+FAMILY_SHEET = {"checkin": "打卡核对", "attendance": "考勤规则", "changes": "变更单规则", "po": "PO与附件规则",
+                "timeliness": "服务时效"}
 
 
 def _fmt(value) -> str:

@@ -45,7 +45,7 @@ from fieldrecon.settings import SQL_DIR
 
 log = logging.getLogger(__name__)
 
-FAMILIES = ("checkin", "attendance", "changes", "po")
+FAMILIES = ("checkin", "attendance", "changes", "po", "timeliness")
 SUBJECT_KEYS = ("ticket_no", "engineer_id", "day", "rfc_no", "task_no", "po_no", "po_line_no",
                 "cycle_start", "acceptance_no", "month")
 FINDING_COLUMNS = ("rule_code", "severity", "region", *SUBJECT_KEYS, "details")
@@ -76,6 +76,16 @@ DEFAULT_PARAMS: dict[str, object] = {
     "po06_max_reject_rate": 0.03,
     "po08_awaiting_days": 30,
     "cycle_amount_convention": "days",
+    "sl01_hourly_minutes": 10,
+    "sl01_office_minutes": 30,
+    "sl01_office_start": "08:30",
+    "sl01_office_end": "18:00",
+    "sl01_off_hours_deadline": "09:00",
+    "sl02_dispatch_working_days": 15,
+    "sl03_close_working_days": 5,
+    "sl03_inspection_close_working_days": 10,
+    "sl04_due_working_days": 2,
+    "reminder_po02_working_days": 2,
 }
 
 HEADER_RE = re.compile(r"^--\s*(rule|severity|title|explain|clause):\s*(.*)$")
