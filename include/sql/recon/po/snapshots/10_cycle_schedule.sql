@@ -1,6 +1,9 @@
 -- Cycle schedule of every 维保 and 驻场 PO line (rulebook, PO section "Cycles"), as of the run.
 -- Lines without both service dates, or ending before they start, have no cycles (PO-03 then flags
 -- every acceptance of them as misaligned).
+-- Final 驻场 acceptance (part 6, 四 4.3(4)2)): the last acceptance of a resident line states the whole
+-- service period, so a 驻场 acceptance whose period is exactly the line's service period covers the
+-- line's last cycle only; every earlier cycle needs its own acceptance.
 with params as (
     select
         cast(:cycle_amount_convention as text) as convention,
@@ -77,13 +80,15 @@ cycles as (
         g.contract_no,
         g.customer_name,
         g.line_amount,
+        g.service_start,
+        g.service_end,
         g.days_in_period,
         min(g.part_start) as cycle_start,
         max(g.part_end) as cycle_end
     from grouped as g
     group by
         g.po_no, g.po_line_no, g.service_type, g.region, g.contract_no, g.customer_name,
-        g.line_amount, g.days_in_period, g.g
+        g.line_amount, g.service_start, g.service_end, g.days_in_period, g.g
 ),
 
 numbered as (
@@ -158,6 +163,12 @@ covered as (
         and a.po_line_no = c.po_line_no
         and a.period_start <= c.cycle_start
         and a.period_end >= c.cycle_end
+        and not (
+            c.service_type = '驻场'
+            and a.period_start = c.service_start
+            and a.period_end = c.service_end
+            and c.cycle_no < c.n_cycles
+        )
     group by c.po_no, c.po_line_no, c.cycle_start
 ),
 
