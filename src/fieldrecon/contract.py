@@ -236,7 +236,7 @@ SOURCES: dict[str, Source] = {
                 C("班次下班", "shift_end", "time", True),
                 C("上班打卡", "clock_in_at", "datetime"),
                 C("下班打卡", "clock_out_at", "datetime"),
-                C("请假类型", "leave_type", "enum", enum="事假 病假 年假 调休 加班"),
+                C("请假类型", "leave_type", "enum", enum="事假 病假 年假 调休 婚假 产假 陪产假 丧假 育儿假 加班"),
                 C("请假审批状态", "leave_approval", "enum", enum="审批中 已通过 已驳回"),
                 C("异常电子流状态", "exception_flow", "enum", enum="无 审批中 已通过 已驳回"),
                 C("异常电子流审批时间", "exception_decided_at", "datetime"),
