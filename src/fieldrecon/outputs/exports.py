@@ -15,6 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from fieldrecon.outputs import kpi, reminders
 from fieldrecon.outputs.files import bom_csv, write_atomic
 from fieldrecon.outputs.xlsx import Workbook, finish_sheet, save_workbook
 from fieldrecon.recon import rules
@@ -119,6 +120,16 @@ def _generic_family_sheet(wb: Workbook, family: str, findings: list[dict], catal
     finish_sheet(ws)
 
 
+def _timeliness_outputs(conn: sa.Connection, wb: Workbook, out_dir: Path, params: dict) -> dict:
+    """The KPI sheets with their charts, the 到期提醒 sheet and reminders.csv (kpi_monthly.csv is a
+    mart CSV like the others)."""
+    rows = reminders.reminder_rows(conn, params)
+    write_atomic(out_dir / "reminders.csv", reminders.reminders_csv(rows))
+    reminders.add_reminders_sheet(wb, rows)
+    return {"exceptions.xlsx:KPI统计": kpi.add_kpi_sheets(wb, kpi.kpi_rows(conn, params)),
+            "exceptions.xlsx:到期提醒": len(rows), "reminders.csv": len(rows)}
+
+
 def write_all(engine: sa.Engine, ctx) -> dict:
     out_dir = Path(ctx.output_dir)
     params = rules.bind_params(ctx.date, ctx.params)
@@ -147,6 +158,7 @@ def write_all(engine: sa.Engine, ctx) -> dict:
                 ws.append([_fmt(v) if isinstance(v, dict | list) else v for v in row])
             finish_sheet(ws)
             written[f"exceptions.xlsx:{title}"] = ws.max_row - 1
+        written.update(_timeliness_outputs(conn, wb, out_dir, params))
         _explanation_sheet(wb)
         save_workbook(wb, out_dir / "exceptions.xlsx")
         for name, _, query in mart_queries("csv"):
