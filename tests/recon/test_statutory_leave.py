@@ -8,10 +8,10 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from fieldrecon_demo import contract as demo_contract
 
 from fieldrecon.ingest import loader, pull
 from fieldrecon.recon.rules import run_family
-from fieldrecon_demo import contract as demo_contract
 from tests.factories import clear, findings, put
 
 pytestmark = pytest.mark.db
