@@ -12,6 +12,7 @@ midnight ending it; a manual run may name `business_date` in its conf, `{"busine
 6. `resident_reports` — weekly/monthly 驻场 reports due per RA-08 (HTML, PDF, xlsx; versioned);
 7. `exports` — `findings.csv`, `exceptions.xlsx`, `acceptance_todo.csv` …;
 8. `acceptance_packs` — one versioned zip per acceptance to-do item (验收单 PDF/HTML, annex, manifest);
+   `digest` — beside it, the reminder digest mail per region (when recipients and SMTP are configured);
    `finish` — `run_summary.json`.
 
 One backfilled date is one complete run of this DAG. Logic lives in the `fieldrecon` package; this
@@ -125,6 +126,12 @@ def fieldrecon_nightly():
 
         return pipeline.acceptance_packs(_ctx(ctx))
 
+    @task(multiple_outputs=False)
+    def digest(ctx: dict) -> dict:
+        from fieldrecon.orchestration import digest as digest_
+
+        return digest_.send_digests(_ctx(ctx), get_current_context())
+
     @task(outlets=[OUTPUTS], multiple_outputs=False)
     def finish(ctx: dict) -> dict:
         from fieldrecon import pipeline
@@ -140,7 +147,10 @@ def fieldrecon_nightly():
     reported = resident_reports(ctx)
     exported = exports(ctx)
     packed = acceptance_packs(ctx)
-    pulled >> loaded >> quality >> checked >> reported >> exported >> packed >> finish(ctx)
+    mailed = digest(ctx)
+    finished = finish(ctx)
+    pulled >> loaded >> quality >> checked >> reported >> exported >> [packed, mailed]
+    [packed, mailed] >> finished
 
 
 fieldrecon_nightly()

@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     alert_webhook_conn_id: str | None = Field(None, description="Airflow HTTP connection a JSON alert is "
                                               "posted to as well (HttpNotifier); unset: no webhook.",
                                               json_schema_extra=_meta((WORKER,)))
+    digest_to: str | None = Field(None, description="Recipients of the daily reminder digest per region: "
+                                  "`浙江:a@x.cn,b@x.cn;上海:c@x.cn;*:lead@x.cn` (`*`: every region's digest); "
+                                  "unset: no digest is mailed.", json_schema_extra=_meta((WORKER,)))
+    digest_from: str | None = Field(None, description="Sender of the reminder digest; unset: the SMTP "
+                                    "connection's from_email extra.", json_schema_extra=_meta((WORKER,)))
+    digest_smtp_conn_id: str = Field("smtp_default", description="Airflow SMTP connection the reminder digest "
+                                     "is sent through (SmtpNotifier).", json_schema_extra=_meta((WORKER,)))
     clerk_regions: str = Field("admin:*", description="Which user sees which regions on the download page: "
                                "`user:region,region;user2:*` (`*`: every region).", json_schema_extra=_meta((API,), deploy=True))
     gx: bool = Field(True, description="Run the Great Expectations checkpoint in the quality step (Data Docs in "

@@ -50,6 +50,10 @@ def test_nightly_dag_shape(dagbag):
     assert "resident_reports" in dag.get_task("exports").upstream_task_ids
     assert "exports" in dag.get_task("acceptance_packs").upstream_task_ids
     assert "acceptance_packs" in dag.get_task("finish").upstream_task_ids
+    # the timeliness family runs with the others; the reminder digest beside the packs, after the exports
+    assert "rules.timeliness" in dag.get_task("resident_reports").upstream_task_ids
+    assert "exports" in dag.get_task("digest").upstream_task_ids
+    assert "digest" in dag.get_task("finish").upstream_task_ids
 
 
 def test_parsing_touches_no_database(monkeypatch, tmp_path):
