@@ -3,39 +3,18 @@
 -- title: 月度验收驳回率超过3%
 -- explain: 按区域和审批月份统计，已驳回验收单数÷（已通过+已驳回）超过3%；同一验收单先驳回后通过，驳回和通过分别计入各自审批月份。
 -- clause: 第12部分 二 2.2 KPI 22
--- Decisions come from the history of the visible extracts, not only the current state: the files
--- visible at as_of (extract date over, status loaded, latest delivery per extract date — as in
--- staging.isc_acceptances); in each file only the effective row of an acceptance counts (of two
--- rows of one key in a file the later wins). A decision is an (验收单号, 审批状态) pair with 审批状态
--- 已通过 or 已驳回, dated by the 审批日期 of the newest extract row showing it; its region is that of
--- the PO line the row names (empty when ISC does not have the line). A decision without 审批日期 has
--- no month and is not counted. Subject: region, month.
+-- Decisions come from the history of the visible extracts, not only the current state
+-- (recon.acceptance_decisions, include/sql/functions/, shared with the po_rejection KPI): an
+-- (验收单号, 审批状态) pair with 审批状态 已通过 or 已驳回, dated by the 审批日期 of the newest extract row
+-- showing it; its region is that of the PO line the row names (empty when ISC does not have the
+-- line). A decision without 审批日期 has no month and is not counted. Subject: region, month.
 with params as (
     select cast(:po06_max_reject_rate as numeric) as max_rate
 ),
 
-visible_files as (
-    select distinct on (f.extract_date) f.file_id
-    from ops.files as f
-    where f.source = 'isc_acceptances'
-      and f.status = 'loaded'
-      and f.extract_date + 1 <= cast(:as_of as timestamp)
-    order by f.extract_date, f.delivery_no desc, f.file_id desc
-),
-
-file_rows as (
-    select distinct on (r.file_id, r.acceptance_no) r.*
-    from staging.isc_acceptances_rows as r
-    inner join visible_files as v on v.file_id = r.file_id
-    order by r.file_id, r.acceptance_no, r.row_no desc
-),
-
 decisions as (
-    select distinct on (r.acceptance_no, r.approval)
-        r.acceptance_no, r.approval, r.decided_on, r.po_no, r.po_line_no
-    from file_rows as r
-    where r.approval in ('已通过', '已驳回')
-    order by r.acceptance_no, r.approval, r.extract_date desc, r.row_no desc
+    select d.*
+    from recon.acceptance_decisions(cast(:as_of as timestamp)) as d
 ),
 
 monthly as (
