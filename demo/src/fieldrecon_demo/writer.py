@@ -331,7 +331,7 @@ class Writer:
             r["上班打卡"] = r["下班打卡"] = None
             r["异常电子流状态"] = r["异常电子流审批时间"] = None
             if kind == "enum":
-                r["请假类型"], r["请假审批状态"] = "婚假", "已通过"
+                r["请假类型"], r["请假审批状态"] = "探亲假", "已通过"  # not a contract leave type
             else:
                 r["上班打卡"] = Raw("8点半")
         elif source == "isc_acceptances":

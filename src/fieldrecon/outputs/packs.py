@@ -593,7 +593,7 @@ def regional_run_files(engine: sa.Engine, ctx, store: Path) -> dict:
     base = store / "runs" / ctx.business_date
     regions: set[str | None] = set()
     tables: dict[str, tuple[list[str], list[list[str]]]] = {}
-    for name in ("findings.csv", "acceptance_todo.csv"):
+    for name in ("findings.csv", "acceptance_todo.csv", "reminders.csv"):
         path = out_dir / name
         if not path.exists():
             continue
