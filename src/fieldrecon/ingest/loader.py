@@ -158,7 +158,8 @@ def prepare(path: Path, file_name: str, extract_date=None) -> Prepared:
             rows = row_numbers[w.mask]
             notes.append(Note(w.code, f"文件 {file_name} 第 {_rows_text(rows)}：{w.message}", rows.tolist(), len(rows)))
 
-    duplicate = _duplicates([normalised[c.name] for c in source.columns] + [parsing.normalise(raw[k]) for k in extras], n)
+    key = [i for i, c in enumerate(source.columns) if c.name in source.key]
+    duplicate = _duplicates([normalised[c.name] for c in source.columns] + [parsing.normalise(raw[k]) for k in extras], key, n)
     quarantined = np.zeros(n, dtype=bool)
     for p in problems:
         quarantined |= p.mask
@@ -211,15 +212,27 @@ def _replace_nul(raw: dict[str, pa.Array], row_numbers: np.ndarray, file_name: s
                           rows.tolist(), len(rows)))
 
 
-def _duplicates(columns: list[pa.Array], n: int) -> np.ndarray:
-    """Exact copies of an earlier row, compared cell by cell (nulls equal), first one kept."""
+def _duplicates(columns: list[pa.Array], key: list[int], n: int) -> np.ndarray:
+    """Exact copies of an earlier row, compared cell by cell (nulls equal), first one kept. Only
+    rows whose key occurs more than once can be copies, so only those are compared in full."""
     if not n:
         return np.zeros(0, dtype=bool)
-    t = pa.table({f"c{i}": c for i, c in enumerate(columns)} | {"_i": pa.array(np.arange(n, dtype="int64"))})
-    first = t.group_by([f"c{i}" for i in range(len(columns))], use_threads=False).aggregate([("_i", "min")])
-    dup = np.ones(n, dtype=bool)
-    dup[first.column("_i_min").to_numpy()] = False
+    codes = np.zeros(n, dtype="int64")
+    for i in key:  # one integer code per distinct key, nulls a value of their own
+        enc = pc.dictionary_encode(columns[i], null_encoding="encode")
+        idx = enc.indices.to_numpy(zero_copy_only=False).astype("int64")
+        codes = codes * (len(enc.dictionary) + 1) + idx if len(key) > 1 else idx
+    if len(key) > 1:
+        codes = np.unique(codes, return_inverse=True)[1]
+    candidates = np.bincount(codes)[codes] > 1
+    dup = np.zeros(n, dtype=bool)
+    if candidates.any():
+        idx = np.flatnonzero(candidates)
+        take = pa.array(idx)
+        rows = pd.DataFrame({j: c.take(take).to_pandas() for j, c in enumerate(columns)})
+        dup[idx[rows.duplicated(keep="first").to_numpy()]] = True
     return dup
+
 
 
 class _Copying:
@@ -229,13 +242,37 @@ class _Copying:
     row_numbers: np.ndarray = np.zeros(0, dtype="int64")
 
 
+class _CsvStream:
+    """A table as CSV, rendered batch by batch while COPY reads it (never the whole file in memory)."""
+
+    BATCH_ROWS = 65_536
+
+    def __init__(self, data: pa.Table):
+        self._batches = iter(data.to_batches(max_chunksize=self.BATCH_ROWS))
+        self._chunk = memoryview(b"")
+        self._pos = 0
+        self._options = pacsv.WriteOptions(include_header=False)
+
+    def read(self, size: int = -1) -> bytes:
+        while self._pos >= len(self._chunk):
+            batch = next(self._batches, None)
+            if batch is None:
+                return b""
+            sink = io.BytesIO()
+            pacsv.write_csv(batch, sink, write_options=self._options)
+            self._chunk, self._pos = memoryview(sink.getvalue()), 0
+        end = len(self._chunk) if size is None or size < 0 else self._pos + size
+        out = bytes(self._chunk[self._pos : end])
+        self._pos += len(out)
+        return out
+
+    readline = read
+
+
 def _copy(conn: sa.Connection, table: str, columns: list[str], data: pa.Table, rows: np.ndarray, where: _Copying) -> None:
     where.table, where.row_numbers = table, rows
-    buf = io.BytesIO()
-    pacsv.write_csv(data, buf, write_options=pacsv.WriteOptions(include_header=False))
-    buf.seek(0)
     cur = conn.connection.dbapi_connection.cursor()
-    cur.copy_expert(f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", buf)
+    cur.copy_expert(f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", _CsvStream(data), size=1 << 20)
     cur.close()
 
 

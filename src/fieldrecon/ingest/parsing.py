@@ -26,9 +26,15 @@ FALSE_WORDS = ["否", "N", "n", "NO", "No", "no", "FALSE", "False", "false", "0"
 
 
 def normalise(arr: pa.Array) -> pa.Array:
-    """NFKC, trim, and empty -> null (NFKC is the identity on ASCII, so all-ASCII columns skip it)."""
+    """NFKC, trim, and empty -> null. NFKC is the identity on ASCII, so all-ASCII columns skip it;
+    other columns are normalised once per distinct value (names, types, addresses repeat a lot)."""
     arr = arr.cast(pa.string())
     if pc.all(pc.string_is_ascii(arr)).as_py() is not True:
+        enc = pc.dictionary_encode(arr)
+        if len(enc.dictionary) * 4 < len(arr):
+            values = pc.utf8_trim_whitespace(pc.utf8_normalize(enc.dictionary, "NFKC"))
+            arr = values.take(enc.indices)
+            return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
         arr = pc.utf8_normalize(arr, "NFKC")
     arr = pc.utf8_trim_whitespace(arr)
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)

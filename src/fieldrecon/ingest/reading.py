@@ -164,7 +164,8 @@ def _utf8_body(data: bytes, source: Source, file_name: str, notes: list[Note]) -
         data = data.replace(b"\x00", "\ufffd".encode())
     body = memoryview(data)[start:]
     try:
-        return _strict_utf8(body)
+        _strict_utf8(body)
+        return data[start:] if start else data
     except UnicodeDecodeError:
         pass
     # not clean UTF-8: the encoding whose decoding shows the required headers wins, then the one
@@ -188,13 +189,12 @@ def _utf8_body(data: bytes, source: Source, file_name: str, notes: list[Note]) -
     return text.encode("utf-8")
 
 
-def _strict_utf8(body: memoryview) -> bytes:
-    """Validates UTF-8 in 1 MiB steps (no whole-file str) and returns the bytes unchanged."""
+def _strict_utf8(body: memoryview) -> None:
+    """Validates UTF-8 in 1 MiB steps (no whole-file str); raises UnicodeDecodeError."""
     dec = codecs.getincrementaldecoder("utf-8")()
     step = 1 << 20
     for i in range(0, len(body), step):
         dec.decode(body[i : i + step], final=i + step >= len(body))
-    return bytes(body)
 
 
 def read_csv(path: Path, source: Source, file_name: str) -> RawTable:
@@ -232,7 +232,7 @@ def _arrow_rows(body: bytes, body_start: int, h: int):
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(memoryview(body)[body_start:]),
+            pa.BufferReader(pa.py_buffer(body)[body_start:]),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True,
                                              ignore_empty_lines=False),
