@@ -14,6 +14,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import sys
 import unicodedata
@@ -304,31 +305,42 @@ def _cell_text(v):
 
 
 def read_xlsx(path: Path, source: Source, file_name: str) -> RawTable:
+    """The first sheet, streamed row by row from calamine (the sheet is never held twice)."""
     from python_calamine import CalamineWorkbook
 
     try:
         wb = CalamineWorkbook.from_path(str(path))
         names = wb.sheet_names
-        rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        sheet = wb.get_sheet_by_index(0)
+        pad = [None] * (sheet.start[1] if sheet.start else 0)  # iter_rows starts at the first used column
+        rows = sheet.iter_rows()
+        head = [pad + r for r in itertools.islice(rows, HEADER_SCAN_ROWS)]
     except Exception as e:  # noqa: BLE001 - calamine raises its own error types for broken files
         raise RejectedFile(f"文件 {file_name} 无法读取（xlsx 损坏、加密或不是 xlsx，第 1 行前即失败）：{type(e).__name__}: {e}") from e
-    h = _find_header(rows, source, file_name)
-    headers = [_norm_header(c) for c in rows[h]]
-    body = rows[h + 1 :]
-    keep = [i for i, r in enumerate(body) if any(c not in (None, "") for c in r)]
-    # a column without a header is kept (raw layer) when any of its cells holds something
-    width = max([len(headers)] + [max((j + 1 for j, c in enumerate(body[i]) if c not in (None, "")), default=0) for i in keep])
-    while len(headers) > width:
-        headers.pop()
-    headers += [""] * (width - len(headers))
-    cols = []
+    h = _find_header(head, source, file_name)
+    headers = [_norm_header(c) for c in head[h]]
+    cols: list[list] = [[] for _ in headers]
+    numbers: list[int] = []
+    row_no = h + 1
     try:
-        for j in range(width):
-            cols.append(pa.array([_cell_text(body[i][j]) if j < len(body[i]) else None for i in keep], type=pa.string()))
-    except Exception as e:  # noqa: BLE001 - a cell calamine returns in a form we cannot render
-        raise RejectedFile(f"文件 {file_name} 第 {h + 2 + keep[len(cols[-1]) if cols else 0]} 行附近的单元格无法读取：{e}") from e
-    row_numbers = pa.array([h + 2 + i for i in keep], type=pa.int32())
-    return RawTable(h + 1, headers, cols, row_numbers, list(names[1:]))
+        for r in itertools.chain(head[h + 1 :], (pad + r for r in rows)):
+            row_no += 1
+            cells = [c if (type(c) is str and c) else _cell_text(c) for c in r]
+            if not any(c is not None for c in cells):
+                continue
+            while len(cols) < len(cells) and any(c is not None for c in cells[len(cols):]):
+                cols.append([None] * len(numbers))  # a column without a header, kept for the raw layer
+            for j, col in enumerate(cols):
+                col.append(cells[j] if j < len(cells) else None)
+            numbers.append(row_no)
+    except Exception as e:  # noqa: BLE001 - a row calamine cannot decode
+        raise RejectedFile(f"文件 {file_name} 第 {row_no} 行无法读取：{type(e).__name__}: {e}") from e
+    headers += [""] * (len(cols) - len(headers))
+    while headers and headers[-1] == "" and all(v is None for v in cols[-1]):
+        headers.pop()
+        cols.pop()
+    return RawTable(h + 1, headers, [pa.array(c, type=pa.string()) for c in cols],
+                    pa.array(numbers, type=pa.int32()), list(names[1:]))
 
 
 def read_extract(path: Path, file_name: str) -> tuple[ExtractName, RawTable]:
