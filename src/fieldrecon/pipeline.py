@@ -61,7 +61,19 @@ def make_context(business_date: dt.date, landing: str | None = None, output_root
 
 
 def engine() -> sa.Engine:
-    return connection.engine()
+    """The warehouse. A server that went away since the last step (an embedded server that crashed
+    comes back on another port) is connected afresh; if that fails too, the step fails with the
+    driver's error and Airflow retries it."""
+    eng = connection.engine()
+    try:
+        with eng.connect() as c:
+            c.execute(sa.text("select 1"))
+        return eng
+    except sa.exc.OperationalError:
+        log.warning("warehouse connection lost; connecting again")
+        eng.dispose()
+        connection.engine.cache_clear()
+        return connection.engine()
 
 
 def prepare(ctx: RunContext, airflow_run_id: str | None = None) -> RunContext:
