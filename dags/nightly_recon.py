@@ -84,9 +84,17 @@ def fieldrecon_nightly():
 
             @task(task_id=source, pool=WAREHOUSE_POOL, multiple_outputs=False)
             def load_one(ctx: dict, source: str = source) -> list:
-                from fieldrecon import pipeline
+                from airflow.sdk.exceptions import AirflowFailException
 
-                return pipeline.load_source(_ctx(ctx), source)
+                from fieldrecon import pipeline
+                from fieldrecon.ingest.loader import CountsDoNotAddUp
+
+                # a bad file is rejected inside (no exception); counts that do not add up are a
+                # loader bug and fail the same way on every try: no retry
+                try:
+                    return pipeline.load_source(_ctx(ctx), source)
+                except CountsDoNotAddUp as e:
+                    raise AirflowFailException(str(e)) from e
 
             load_one(ctx)
 
