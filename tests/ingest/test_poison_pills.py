@@ -229,8 +229,18 @@ def test_killed_run_marked_failed_by_the_next(world):
     assert [r.status for r in rows] == ["failed", "success"]
 
 
+def test_failure_alert_says_which_files_a_load_task_committed(world):
+    from fieldrecon.orchestration import alerts
+
+    with world["engine"].begin() as c:
+        c.execute(sa.text("update ops.runs set airflow_run_id = 'manual__poison' where run_id = :r"), {"r": world["ctx"].run_id})
+    text = alerts.committed_by("load.netcare_punches", "manual__poison")
+    assert "netcare_punches_20261102.csv (loaded), netcare_punches_20261103.csv (loaded)" in text
+    assert alerts.committed_by("rules.checkin", "manual__poison").startswith("Nothing of this task was committed")
+
+
 def test_warehouse_refusal_rejects_the_file_naming_row_and_column(engine, tmp_path, monkeypatch):
-    """The safety net: a value the checks let through but PostgreSQL refuses costs the file, named by
+    """(Runs last: it empties the world.) The safety net: a value the checks let through but PostgreSQL refuses costs the file, named by
     row and column, not the night; the next file of the source still loads."""
     factories.clear(engine)
     landing = tmp_path / "landing"
@@ -244,4 +254,3 @@ def test_warehouse_refusal_rejects_the_file_naming_row_and_column(engine, tmp_pa
     assert first["status"] == "rejected" and second["status"] == "loaded"
     assert "isc_po_lines_20261101.csv 第 3 行「PO行号」列无法写入数据仓库" in first["reason"]
     assert not q(engine, "select 1 from raw.isc_po_lines r join ops.files f using (file_id) where f.status = 'rejected'")
-
