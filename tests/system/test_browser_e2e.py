@@ -281,6 +281,10 @@ def test_clerk_walk_through(server, engine, tmp_path):
             expect(frame.locator("h1")).to_have_text("验收包下载")
             expect(frame.locator("#packs")).to_contain_text("PO8-3")
             expect(frame.locator("#packs")).not_to_contain_text("上海浦东发展银行")
+            # the page re-set Airflow's session cookie (set by the login page's script without SameSite)
+            cookies = {c["name"]: c for c in context.cookies(server["url"] + "/fieldrecon/")}
+            assert cookies["_token"]["sameSite"] == "Lax" and cookies["_token"]["httpOnly"], cookies["_token"]
+            assert cookies["fieldrecon_csrf"]["sameSite"] == "Strict" and cookies["fieldrecon_csrf"]["httpOnly"]
             # 2. find the blocked pack
             frame.locator("select[name=status]").select_option("blocked")
             frame.get_by_role("button", name="筛选").click()
