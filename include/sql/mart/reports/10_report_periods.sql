@@ -58,7 +58,9 @@ calendar_periods as (
 ),
 
 due_dates as materialized (
-    select d.next_period_start, ops.next_working_day(d.next_period_start) as due_date
+    select
+        d.next_period_start,
+        ops.next_working_day(d.next_period_start) as due_date
     from (select distinct next_period_start from calendar_periods) as d
 ),
 

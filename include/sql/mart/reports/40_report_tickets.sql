@@ -9,32 +9,38 @@ with ends as (
 ),
 
 period_workorders as materialized (
-    select e.period_end, w.*
+    select
+        e.period_end,
+        w.*
     from ends as e
     cross join lateral staging.netcare_workorders(cast(e.period_end + 1 as timestamp)) as w
+),
+
+final as (
+    select
+        r.report_kind,
+        r.ticket_no as report_ticket_no,
+        r.engineer_id,
+        r.period_key,
+        w.ticket_no,
+        w.ticket_type,
+        w.status,
+        w.engineer_name,
+        w.created_at,
+        w.closed_at,
+        w.created_at >= r.period_start and w.created_at < r.period_end + 1 as opened_in_period,
+        coalesce(w.closed_at >= r.period_start and w.closed_at < r.period_end + 1, false) as closed_in_period
+    from report_periods as r
+    inner join period_workorders as w
+        on w.period_end = r.period_end
+        and w.customer_name = r.customer_name
+        and w.ticket_no <> r.ticket_no
+        and (
+            (w.created_at >= r.period_start and w.created_at < r.period_end + 1)
+            or (w.closed_at >= r.period_start and w.closed_at < r.period_end + 1)
+        )
+    where r.period_over
 )
 
-select
-    r.report_kind,
-    r.ticket_no as report_ticket_no,
-    r.engineer_id,
-    r.period_key,
-    w.ticket_no,
-    w.ticket_type,
-    w.status,
-    w.engineer_name,
-    w.created_at,
-    w.closed_at,
-    w.created_at >= r.period_start and w.created_at < r.period_end + 1 as opened_in_period,
-    coalesce(w.closed_at >= r.period_start and w.closed_at < r.period_end + 1, false) as closed_in_period
-from report_periods as r
-inner join period_workorders as w
-    on w.period_end = r.period_end
-    and w.customer_name = r.customer_name
-    and w.ticket_no <> r.ticket_no
-    and (
-        (w.created_at >= r.period_start and w.created_at < r.period_end + 1)
-        or (w.closed_at >= r.period_start and w.closed_at < r.period_end + 1)
-    )
-where r.period_over
-order by r.report_kind, r.ticket_no, r.engineer_id, r.period_key, w.created_at, w.ticket_no
+select * from final
+order by report_kind, report_ticket_no, engineer_id, period_key, created_at, ticket_no

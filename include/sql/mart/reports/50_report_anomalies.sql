@@ -13,23 +13,27 @@ with periods as (
         cast(date_trunc('month', r.calendar_end) - interval '2 months' as date) as quarter_start
     from report_periods as r
     where r.period_over
+),
+
+final as (
+    select
+        p.report_kind,
+        p.ticket_no,
+        p.engineer_id,
+        p.period_key,
+        to_char(p.month_start, 'YYYY-MM') as month,
+        to_char(p.quarter_start, 'YYYY-MM') as first_month_of_3,
+        cast(count(*) filter (where s.work_date >= p.month_start) as integer) as month_to_date,
+        cast(count(s.engineer_id) as integer) as three_months,
+        cast(:ra04_max_month_anomalies as integer) as month_limit,
+        cast(:ra05_max_quarter_anomalies as integer) as three_month_limit
+    from periods as p
+    left join attendance_slots as s
+        on s.engineer_id = p.engineer_id
+        and s.counted
+        and s.work_date between p.quarter_start and p.calendar_end
+    group by p.report_kind, p.ticket_no, p.engineer_id, p.period_key, p.month_start, p.quarter_start
 )
 
-select
-    p.report_kind,
-    p.ticket_no,
-    p.engineer_id,
-    p.period_key,
-    to_char(p.month_start, 'YYYY-MM') as month,
-    to_char(p.quarter_start, 'YYYY-MM') as first_month_of_3,
-    cast(count(*) filter (where s.work_date >= p.month_start) as integer) as month_to_date,
-    cast(count(s.engineer_id) as integer) as three_months,
-    cast(:ra04_max_month_anomalies as integer) as month_limit,
-    cast(:ra05_max_quarter_anomalies as integer) as three_month_limit
-from periods as p
-left join attendance_slots as s
-    on s.engineer_id = p.engineer_id
-    and s.counted
-    and s.work_date between p.quarter_start and p.calendar_end
-group by p.report_kind, p.ticket_no, p.engineer_id, p.period_key, p.month_start, p.quarter_start
-order by 1, 2, 3, 4
+select * from final
+order by report_kind, ticket_no, engineer_id, period_key

@@ -12,7 +12,7 @@ with months as (
     from report_periods as r
     cross join lateral generate_series(r.period_key - interval '2 months', r.period_key, interval '1 month') as m
     where r.report_kind = 'monthly'
-      and r.period_over
+        and r.period_over
 ),
 
 ticket_days as (
@@ -48,25 +48,30 @@ ticket_hours as (
         and t.approval <> '已驳回'
         and t.hours > 0
     group by m.ticket_no, m.engineer_id, m.period_key, m.month_start
+),
+
+final as (
+    select
+        m.ticket_no,
+        m.engineer_id,
+        m.period_key,
+        to_char(m.month_start, 'YYYY-MM') as month,
+        cast(coalesce(d.attendance_days, 0) as integer) as attendance_days,
+        cast(coalesce(d.ticket_anomalies, 0) as integer) as ticket_anomalies,
+        cast(coalesce(em.anomalies, 0) as integer) as engineer_anomalies,
+        cast(coalesce(em.anomalies_3m, 0) as integer) as engineer_3m_anomalies,
+        coalesce(h.hours, 0) as hours
+    from months as m
+    left join ticket_days as d
+        on d.ticket_no = m.ticket_no and d.engineer_id = m.engineer_id
+        and d.period_key = m.period_key and d.month_start = m.month_start
+    left join ticket_hours as h
+        on h.ticket_no = m.ticket_no and h.engineer_id = m.engineer_id
+        and h.period_key = m.period_key and h.month_start = m.month_start
+    left join engineer_months as em
+        on em.engineer_id = m.engineer_id and em.month_start = m.month_start
 )
 
-select
-    m.ticket_no,
-    m.engineer_id,
-    m.period_key,
-    to_char(m.month_start, 'YYYY-MM') as month,
-    cast(coalesce(d.attendance_days, 0) as integer) as attendance_days,
-    cast(coalesce(d.ticket_anomalies, 0) as integer) as ticket_anomalies,
-    cast(coalesce(em.anomalies, 0) as integer) as engineer_anomalies,
-    cast(coalesce(em.anomalies_3m, 0) as integer) as engineer_3m_anomalies,
-    coalesce(h.hours, 0) as hours
-from months as m
-left join ticket_days as d
-    on d.ticket_no = m.ticket_no and d.engineer_id = m.engineer_id
-    and d.period_key = m.period_key and d.month_start = m.month_start
-left join ticket_hours as h
-    on h.ticket_no = m.ticket_no and h.engineer_id = m.engineer_id
-    and h.period_key = m.period_key and h.month_start = m.month_start
-left join engineer_months as em
-    on em.engineer_id = m.engineer_id and em.month_start = m.month_start
-order by m.ticket_no, m.engineer_id, m.period_key, m.month_start
+-- month is month_start as YYYY-MM: the same order
+select * from final
+order by ticket_no, engineer_id, period_key, month

@@ -4,30 +4,30 @@
 -- PD-07 and PD-09 add the kind of problem. No phone numbers.
 with titles (rule_code, title) as (
     values
-        ('PD-01', '打卡人天与派单人天不符'),
-        ('PD-02', '一人一单：非派单工程师打卡'),
-        ('PD-03', '工单时间重叠'),
-        ('PD-04', '前后工单间隔不足1小时'),
-        ('PD-05', '打卡位置超出3公里或为空'),
-        ('PD-06', '打卡超出授权时间窗'),
-        ('PD-07', '跨天打卡或离场缺失'),
-        ('PD-08', '工程师迟到'),
-        ('PD-09', '工时填报与打卡不符'),
-        ('POC-01', 'POC人天与派单人天不符'),
-        ('DQ-01', '工单号不存在'),
-        ('DQ-02', '局点缺少经纬度'),
-        ('DQ-03', '工号不在人员主数据中')
+    ('PD-01', '打卡人天与派单人天不符'),
+    ('PD-02', '一人一单：非派单工程师打卡'),
+    ('PD-03', '工单时间重叠'),
+    ('PD-04', '前后工单间隔不足1小时'),
+    ('PD-05', '打卡位置超出3公里或为空'),
+    ('PD-06', '打卡超出授权时间窗'),
+    ('PD-07', '跨天打卡或离场缺失'),
+    ('PD-08', '工程师迟到'),
+    ('PD-09', '工时填报与打卡不符'),
+    ('POC-01', 'POC人天与派单人天不符'),
+    ('DQ-01', '工单号不存在'),
+    ('DQ-02', '局点缺少经纬度'),
+    ('DQ-03', '工号不在人员主数据中')
 ),
 
 kinds (kind, label) as (
     values
-        ('punched_not_filed', '有打卡未填工时'),
-        ('filed_not_punched', '填报现场工时但无打卡'),
-        ('cross_day', '跨天结束'),
-        ('open', '未离场'),
-        ('orphan_leave', '离场无对应到达'),
-        ('more', '打卡多于派单'),
-        ('fewer', '打卡少于派单')
+    ('punched_not_filed', '有打卡未填工时'),
+    ('filed_not_punched', '填报现场工时但无打卡'),
+    ('cross_day', '跨天结束'),
+    ('open', '未离场'),
+    ('orphan_leave', '离场无对应到达'),
+    ('more', '打卡多于派单'),
+    ('fewer', '打卡少于派单')
 ),
 
 open_findings as (
@@ -52,7 +52,9 @@ final as (
                 where f.details ->> 'kind' is not null
                 union
                 select jsonb_array_elements_text(case when jsonb_typeof(f.details -> 'kinds') = 'array'
-                                                      then f.details -> 'kinds' else '[]'::jsonb end)
+                        then f.details -> 'kinds'
+                    else '[]'::jsonb
+                end)
             ) as x
             left join kinds as k on k.kind = x.kind
         ) || '）', '') as 问题,

@@ -3,16 +3,18 @@
 -- readable for clerks. Engineer names from the engineer master (never phone numbers).
 with titles (rule_code, title) as (
     values
-        ('RA-01', '驻场考勤异常未消除'),
-        ('RA-04', '月度考勤异常超过4次'),
-        ('RA-05', '连续3个月考勤异常超过12次'),
-        ('RA-06', '考勤异常电子流未按时审批'),
-        ('RA-07', '入场早于PO开始日期'),
-        ('CAL-01', '工作日历缺少年份')
+    ('RA-01', '驻场考勤异常未消除'),
+    ('RA-04', '月度考勤异常超过4次'),
+    ('RA-05', '连续3个月考勤异常超过12次'),
+    ('RA-06', '考勤异常电子流未按时审批'),
+    ('RA-07', '入场早于PO开始日期'),
+    ('CAL-01', '工作日历缺少年份')
 ),
 
 open_findings as (
-    select f.*, t.title
+    select
+        f.*,
+        t.title
     from recon.findings_as_of(cast(:business_date as date)) as f
     inner join titles as t on t.rule_code = f.rule_code
     where f.status = 'open'
@@ -31,9 +33,10 @@ slot_text as (
             '，' order by s.value ->> 'slot'
         ) as slots
     from open_findings as f
-    cross join lateral jsonb_array_elements(
-        case when jsonb_typeof(f.details -> 'slots') = 'array' then f.details -> 'slots' else '[]'::jsonb end
-    ) as s (value)
+    cross join
+        lateral jsonb_array_elements(
+            case when jsonb_typeof(f.details -> 'slots') = 'array' then f.details -> 'slots' else '[]'::jsonb end
+        ) as s (value)
     group by f.finding_id
 ),
 
@@ -41,21 +44,29 @@ rendered as (
     select
         f.*,
         case f.rule_code
-            when 'RA-01' then st.slots
-                || coalesce('（异常电子流：' || nullif(f.details ->> 'exception_flow', '无') || '）', '')
-            when 'RA-04' then '本月异常 ' || (f.details ->> 'count') || ' 次（缺卡 ' || (f.details ->> 'missing')
-                || '，迟到 ' || (f.details ->> 'late') || '，早退 ' || (f.details ->> 'early') || '）'
-            when 'RA-05' then '近三个月异常 ' || (f.details ->> 'count') || ' 次：' || (
-                select string_agg(m.key || ' ' || m.value || ' 次', '，' order by m.key)
-                from jsonb_each_text(f.details -> 'months') as m
-            )
-            when 'RA-06' then st.slots || '；电子流' || (f.details ->> 'exception_flow')
-                || coalesce('（审批于 ' || replace(f.details ->> 'decided_at', 'T', ' ') || '）', '')
-                || '，截止 ' || (f.details ->> 'deadline')
-            when 'RA-07' then '首个考勤日 ' || (f.details ->> 'first_day') || '，早于 PO ' || (f.details ->> 'po_no')
-                || ' 第 ' || (f.details ->> 'po_line_no') || ' 行驻场服务开始日期 ' || (f.details ->> 'service_start')
+            when 'RA-01'
+                then st.slots
+                    || coalesce('（异常电子流：' || nullif(f.details ->> 'exception_flow', '无') || '）', '')
+            when 'RA-04'
+                then '本月异常 ' || (f.details ->> 'count') || ' 次（缺卡 ' || (f.details ->> 'missing')
+                    || '，迟到 ' || (f.details ->> 'late') || '，早退 ' || (f.details ->> 'early') || '）'
+            when 'RA-05'
+                then '近三个月异常 ' || (f.details ->> 'count') || ' 次：' || (
+                        select string_agg(m.key || ' ' || m.value || ' 次', '，' order by m.key)
+                        from jsonb_each_text(f.details -> 'months') as m
+                    )
+            when 'RA-06'
+                then st.slots || '；电子流' || (f.details ->> 'exception_flow')
+                    || coalesce('（审批于 ' || replace(f.details ->> 'decided_at', 'T', ' ') || '）', '')
+                    || '，截止 ' || (f.details ->> 'deadline')
+            when 'RA-07'
+                then '首个考勤日 ' || (f.details ->> 'first_day') || '，早于 PO ' || (f.details ->> 'po_no')
+                    || ' 第 ' || (f.details ->> 'po_line_no') || ' 行驻场服务开始日期 ' || (f.details ->> 'service_start')
             when 'CAL-01' then (f.details ->> 'year') || ' 年不在工作日历中，已按周一至周五计算（用于 '
-                || (select string_agg(u.value, '、' order by u.value) from jsonb_array_elements_text(f.details -> 'used_by') as u (value))
+                || (
+                    select string_agg(u.value, '、' order by u.value)
+                    from jsonb_array_elements_text(f.details -> 'used_by') as u (value)
+                )
                 || ' 期限）；请在日历文件中补充该年'
         end as evidence
     from open_findings as f

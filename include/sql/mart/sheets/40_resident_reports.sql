@@ -3,28 +3,33 @@
 -- written by the reports step): per ticket, engineer and period the due date (end of that day, from
 -- the working-day calendar) and the status: 未到期 (not due), 已生成 (generated on or before the due
 -- date), 逾期生成 (first generated after it), 缺失 (due date over, nothing generated). No phone numbers.
-select
-    case r.report_kind when 'weekly' then '周报' else '月报' end as "报告类型",
-    r.region as "区域",
-    r.customer_name as "客户名称",
-    r.ticket_no as "工单号",
-    r.engineer_id as "工程师工号",
-    r.engineer_name as "工程师姓名",
-    r.period_start as "周期开始",
-    r.period_end as "周期结束",
-    r.attendance_days as "考勤天数",
-    r.due_date as "应交日期",
-    case r.status
-        when 'not due' then '未到期'
-        when 'generated' then '已生成'
-        when 'late' then '逾期生成'
-        when 'missing' then '缺失'
-    end as "状态",
-    r.first_generated_on as "首次生成（业务日期）",
-    r.version as "版本",
-    r.version_generated_on as "本版本生成（业务日期）",
-    r.pdf_path as "PDF文件",
-    r.xlsx_path as "Excel文件"
-from mart.resident_reports as r
-where r.business_date = cast(:business_date as date)
-order by r.due_date desc, r.region, r.ticket_no, r.engineer_id, r.report_kind desc
+with final as (
+    select
+        case r.report_kind when 'weekly' then '周报' else '月报' end as "报告类型",
+        r.region as "区域",
+        r.customer_name as "客户名称",
+        r.ticket_no as "工单号",
+        r.engineer_id as "工程师工号",
+        r.engineer_name as "工程师姓名",
+        r.period_start as "周期开始",
+        r.period_end as "周期结束",
+        r.attendance_days as "考勤天数",
+        r.due_date as "应交日期",
+        case r.status
+            when 'not due' then '未到期'
+            when 'generated' then '已生成'
+            when 'late' then '逾期生成'
+            when 'missing' then '缺失'
+        end as "状态",
+        r.first_generated_on as "首次生成（业务日期）",
+        r.version as "版本",
+        r.version_generated_on as "本版本生成（业务日期）",
+        r.pdf_path as "PDF文件",
+        r.xlsx_path as "Excel文件"
+    from mart.resident_reports as r
+    where r.business_date = cast(:business_date as date)
+)
+
+-- weekly reports before monthly ones of the same due date
+select * from final
+order by "应交日期" desc, "区域" asc, "工单号" asc, "工程师工号" asc, "报告类型" = '周报' desc

@@ -24,11 +24,13 @@ ra06_uses as materialized (
         s.ra06_deadline as deadline_day
     from attendance_slots as s
     where s.anomalous
-      and not s.leave_excused
+        and not s.leave_excused
 ),
 
 failed_tasks as (
-    select t.rfc_no, max(t.completed_at) as last_failed_at
+    select
+        t.rfc_no,
+        max(t.completed_at) as last_failed_at
     from netcare_rfc_tasks as t
     where t.status = '完成失败'
     group by t.rfc_no
@@ -39,7 +41,7 @@ failure_days as (
     from netcare_rfcs as r
     left join failed_tasks as f on f.rfc_no = r.rfc_no
     where r.status = '完成失败'
-      and coalesce(f.last_failed_at, r.planned_end_at) is not null
+        and coalesce(f.last_failed_at, r.planned_end_at) is not null
 ),
 
 ch08_uses as materialized (
@@ -59,15 +61,16 @@ uses as (
 
 years_used as (
     select
-        cast(y as integer) as year,
+        cast(y.y as integer) as year,
         u.used_by,
         u.from_day,
         u.deadline_day
     from uses as u
-    cross join lateral generate_series(
-        cast(extract(year from u.from_day + 1) as integer),
-        cast(extract(year from u.deadline_day) as integer)
-    ) as y
+    cross join
+        lateral generate_series(
+            cast(extract(year from u.from_day + 1) as integer),
+            cast(extract(year from u.deadline_day) as integer)
+        ) as y (y)
     where u.deadline_day is not null
 ),
 
@@ -79,7 +82,10 @@ unknown_years as (
         max(y.deadline_day) as last_deadline_day,
         count(*) as computations
     from years_used as y
-    where not exists (select 1 from ops.calendar_years as c where c.year = y.year)
+    where not exists (
+            select 1 from ops.calendar_years as c
+            where c.year = y.year
+        )
     group by y.year
 ),
 

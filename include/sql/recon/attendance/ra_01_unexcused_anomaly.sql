@@ -12,8 +12,10 @@ with anomalous_rows as (
         s.work_date,
         max(s.exception_flow) as exception_flow,
         jsonb_agg(
-            jsonb_build_object('slot', s.slot, 'kind', s.kind, 'minutes', s.minutes, 'expected_at', s.slot_at,
-                               'punched_at', s.punched_at)
+            jsonb_build_object(
+                'slot', s.slot, 'kind', s.kind, 'minutes', s.minutes, 'expected_at', s.slot_at,
+                'punched_at', s.punched_at
+            )
             order by s.slot
         ) as slots
     from attendance_slots as s

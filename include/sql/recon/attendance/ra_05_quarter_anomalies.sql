@@ -35,7 +35,7 @@ final as (
     cross join params as p
     left join timesheet_engineers as e on e.engineer_id = o.engineer_id
     where o.in_ra05_range
-      and o.anomalies_3m > p.max_anomalies
+        and o.anomalies_3m > p.max_anomalies
 )
 
 select * from final

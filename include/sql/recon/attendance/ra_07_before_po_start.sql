@@ -7,21 +7,32 @@
 -- start date are ignored). A ticket without PO号 or without a 驻场 line is PO-09, not RA-07. The first
 -- attendance day is the earliest attendance row of the engineer on the ticket (any row, scheduled).
 with first_days as (
-    select a.ticket_no, a.engineer_id, min(a.work_date) as first_day
+    select
+        a.ticket_no,
+        a.engineer_id,
+        min(a.work_date) as first_day
     from netcare_resident_attendance as a
     group by a.ticket_no, a.engineer_id
 ),
 
 resident_lines as (
-    select distinct on (l.po_no) l.po_no, l.po_line_no, l.service_start
+    select distinct on (l.po_no)
+        l.po_no,
+        l.po_line_no,
+        l.service_start
     from isc_po_lines as l
     where l.service_type = '驻场'
-      and l.service_start is not null
+        and l.service_start is not null
     order by l.po_no, l.service_start, l.po_line_no
 ),
 
 checked as (
-    select f.*, w.region, w.po_no, r.po_line_no, r.service_start
+    select
+        f.*,
+        w.region,
+        w.po_no,
+        r.po_line_no,
+        r.service_start
     from first_days as f
     inner join netcare_workorders as w on w.ticket_no = f.ticket_no
     inner join resident_lines as r on r.po_no = w.po_no

@@ -32,8 +32,8 @@ checked as (
     from classified as c
     cross join params as p
     where c.effective_level is not null
-      and c.planned_start_at is not null
-      and c.submitted_at is not null
+        and c.planned_start_at is not null
+        and c.submitted_at is not null
 ),
 
 final as (

@@ -22,7 +22,7 @@ checked as (
     inner join netcare_rfcs as r on r.rfc_no = t.rfc_no
     cross join params as p
     where t.started_at is not null
-      and r.plan_approved_at is not null
+        and r.plan_approved_at is not null
 ),
 
 final as (

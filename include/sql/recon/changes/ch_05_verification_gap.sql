@@ -22,8 +22,8 @@ checked as (
     left join netcare_rfcs as r on r.rfc_no = t.rfc_no
     cross join params as p
     where t.status = '完成'
-      and t.verified_at is not null
-      and t.completed_at is not null
+        and t.verified_at is not null
+        and t.completed_at is not null
 ),
 
 final as (

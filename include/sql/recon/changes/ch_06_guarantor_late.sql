@@ -24,7 +24,7 @@ checked as (
     left join netcare_rfcs as r on r.rfc_no = t.rfc_no
     cross join params as p
     where t.status = '完成'
-      and nullif(btrim(t.guarantor_id), '') is not null
+        and nullif(btrim(t.guarantor_id), '') is not null
 ),
 
 final as (
@@ -37,7 +37,8 @@ final as (
             'guarantor_id', c.guarantor_id,
             'completed_at', c.completed_at,
             'guarantor_completed_at', c.guarantor_completed_at,
-            'hours_after', round(cast(extract(epoch from c.guarantor_completed_at - c.completed_at) / 3600.0 as numeric), 2)
+            'hours_after',
+            round(cast(extract(epoch from c.guarantor_completed_at - c.completed_at) / 3600.0 as numeric), 2)
         ) as details
     from checked as c
     where c.kind is not null

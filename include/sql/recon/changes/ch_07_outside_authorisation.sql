@@ -19,7 +19,7 @@ with checked as (
     from netcare_rfc_tasks as t
     left join netcare_rfcs as r on r.rfc_no = t.rfc_no
     where t.auth_start_at is not null
-      and t.auth_end_at is not null
+        and t.auth_end_at is not null
 ),
 
 final as (

@@ -15,7 +15,9 @@ with params as (
 ),
 
 failed_tasks as (
-    select t.rfc_no, max(t.completed_at) as last_failed_at
+    select
+        t.rfc_no,
+        max(t.completed_at) as last_failed_at
     from netcare_rfc_tasks as t
     where t.status = '完成失败'
     group by t.rfc_no
@@ -41,7 +43,9 @@ failure_days as (
 ),
 
 deadline_days as materialized (
-    select d.failure_day, ops.working_days_after(d.failure_day, p.working_days) as deadline_day
+    select
+        d.failure_day,
+        ops.working_days_after(d.failure_day, p.working_days) as deadline_day
     from failure_days as d
     cross join params as p
 ),

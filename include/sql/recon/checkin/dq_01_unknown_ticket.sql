@@ -6,14 +6,26 @@
 -- Known = present in the run's work-order state (any visible extract). Region empty (unknown
 -- record). details: rows per source.
 with refs as (
-    select p.ticket_no, 'netcare_punches' as source from netcare_punches as p
+    select
+        p.ticket_no,
+        'netcare_punches' as source
+    from netcare_punches as p
     union all
-    select a.ticket_no, 'netcare_resident_attendance' as source from netcare_resident_attendance as a
+    select
+        a.ticket_no,
+        'netcare_resident_attendance' as source
+    from netcare_resident_attendance as a
     union all
-    select e.ticket_no, 'timesheet_entries' as source from timesheet_entries as e
+    select
+        e.ticket_no,
+        'timesheet_entries' as source
+    from timesheet_entries as e
     where e.ticket_no is not null and e.ticket_no <> ''
     union all
-    select t.ticket_no, 'netcare_attachments' as source from netcare_attachments as t
+    select
+        t.ticket_no,
+        'netcare_attachments' as source
+    from netcare_attachments as t
 ),
 
 unknown as (
@@ -23,7 +35,10 @@ unknown as (
         count(*) as n
     from refs as r
     where r.ticket_no is not null
-      and not exists (select 1 from netcare_workorders as w where w.ticket_no = r.ticket_no)
+        and not exists (
+            select 1 from netcare_workorders as w
+            where w.ticket_no = r.ticket_no
+        )
     group by r.ticket_no, r.source
 ),
 

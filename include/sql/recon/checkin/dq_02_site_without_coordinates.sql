@@ -19,7 +19,7 @@ with final as (
         ) as details
     from netcare_workorders as w
     where coalesce(w.classified, false) = false
-      and (w.site_lng is null or w.site_lat is null)
+        and (w.site_lng is null or w.site_lat is null)
 )
 
 select * from final

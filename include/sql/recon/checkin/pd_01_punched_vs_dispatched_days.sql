@@ -15,9 +15,9 @@ with tickets as (
         w.close_requested_at
     from netcare_workorders as w
     where w.ticket_type in ('单次现场服务', '事件值守', '高级软件现场支持')
-      and w.dispatched_person_days is not null
-      and w.engineer_id is not null
-      and w.engineer_id <> ''
+        and w.dispatched_person_days is not null
+        and w.engineer_id is not null
+        and w.engineer_id <> ''
 ),
 
 punched as (
@@ -49,10 +49,10 @@ final as (
         ) as details
     from compared as c
     where c.punched_days > c.dispatched_person_days
-       or (
-           c.punched_days < c.dispatched_person_days
-           and (c.close_requested_at is not null or c.status in ('待审核', '已关闭'))
-       )
+        or (
+            c.punched_days < c.dispatched_person_days
+            and (c.close_requested_at is not null or c.status in ('待审核', '已关闭'))
+        )
 )
 
 select * from final

@@ -11,8 +11,8 @@ with tickets as (
         w.engineer_id as fse_id
     from netcare_workorders as w
     where w.ticket_type not in ('驻场', 'POC')
-      and w.engineer_id is not null
-      and w.engineer_id <> ''
+        and w.engineer_id is not null
+        and w.engineer_id <> ''
 ),
 
 others as (

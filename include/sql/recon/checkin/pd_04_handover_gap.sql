@@ -40,8 +40,8 @@ gaps as (
         extract(epoch from (c.arrived_at - c.prev_ended_at)) / 60 as gap_minutes
     from consecutive as c
     where c.prev_ticket_no <> c.ticket_no
-      and cast(c.prev_ended_at as date) = c.arrival_day
-      and c.arrived_at >= c.prev_ended_at
+        and cast(c.prev_ended_at as date) = c.arrival_day
+        and c.arrived_at >= c.prev_ended_at
 ),
 
 short as (

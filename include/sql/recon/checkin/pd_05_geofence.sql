@@ -23,9 +23,9 @@ sites as (
         cast(w.site_lat as double precision) as site_lat
     from netcare_workorders as w
     where w.ticket_type not in ('驻场', 'POC')
-      and coalesce(w.classified, false) = false
-      and w.site_lng is not null
-      and w.site_lat is not null
+        and coalesce(w.classified, false) = false
+        and w.site_lng is not null
+        and w.site_lat is not null
 ),
 
 -- Speed only, not a rule: the great-circle distance is at most R·(|Δφ| + |Δλ|) (a path along
@@ -48,12 +48,12 @@ candidates as (
     inner join sites as s on s.ticket_no = p.ticket_no
     cross join params as pr
     where p.punch_type <> '出发'
-      and (
-          p.lng is null
-          or p.lat is null
-          or abs(cast(p.lat as double precision) - s.site_lat) + abs(cast(p.lng as double precision) - s.site_lng)
-          > pr.bound_deg
-      )
+        and (
+            p.lng is null
+            or p.lat is null
+            or abs(cast(p.lat as double precision) - s.site_lat) + abs(cast(p.lng as double precision) - s.site_lng)
+            > pr.bound_deg
+        )
 ),
 
 measured as (
@@ -88,8 +88,9 @@ grouped as (
                 'punch_id', b.punch_id,
                 'punch_type', b.punch_type,
                 'punched_at', b.punched_at,
-                'distance_km', case when b.distance_km is null then to_jsonb('missing'::text)
-                                    else to_jsonb(round(cast(b.distance_km as numeric), 3)) end
+                'distance_km', case when b.distance_km is null then to_jsonb(cast('missing' as text))
+                    else to_jsonb(round(cast(b.distance_km as numeric), 3))
+                end
             )
             order by b.punched_at, b.punch_id
         ) as punches

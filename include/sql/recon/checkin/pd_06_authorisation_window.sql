@@ -13,8 +13,8 @@ with tickets as (
         w.auth_end_at
     from netcare_workorders as w
     where w.ticket_type not in ('驻场', 'POC')
-      and w.auth_start_at is not null
-      and w.auth_end_at is not null
+        and w.auth_start_at is not null
+        and w.auth_end_at is not null
 ),
 
 outside as (
@@ -32,7 +32,7 @@ outside as (
     from netcare_punches as p
     inner join tickets as t on t.ticket_no = p.ticket_no
     where p.punch_type in ('开始', '离场')
-      and (p.punched_at < t.auth_start_at or p.punched_at > t.auth_end_at)
+        and (p.punched_at < t.auth_start_at or p.punched_at > t.auth_end_at)
     group by p.ticket_no, p.engineer_id, cast(p.punched_at as date), t.region, t.auth_start_at, t.auth_end_at
 ),
 

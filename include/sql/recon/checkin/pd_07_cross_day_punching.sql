@@ -17,7 +17,7 @@ with causes as (
         v.ended_at
     from visits as v
     where v.ended_at is not null
-      and v.end_day > v.arrival_day
+        and v.end_day > v.arrival_day
 
     union all
 
@@ -31,7 +31,7 @@ with causes as (
         cast(null as timestamp) as ended_at
     from visits as v
     where v.ended_at is null
-      and v.arrival_day + 1 <= cast(:as_of as timestamp)
+        and v.arrival_day + 1 <= cast(:as_of as timestamp)
 
     union all
 
@@ -53,7 +53,9 @@ grouped as (
         c.day,
         jsonb_agg(distinct c.kind) as kinds,
         jsonb_agg(
-            jsonb_build_object('kind', c.kind, 'punch_id', c.punch_id, 'punched_at', c.punched_at, 'ended_at', c.ended_at)
+            jsonb_build_object(
+                'kind', c.kind, 'punch_id', c.punch_id, 'punched_at', c.punched_at, 'ended_at', c.ended_at
+            )
             order by c.punched_at, c.punch_id
         ) as causes
     from causes as c

@@ -13,9 +13,9 @@ with tickets as (
         case when w.appointment_at is not null then 'appointment' else 'required' end as due_kind
     from netcare_workorders as w
     where w.ticket_type not in ('驻场', 'POC')
-      and w.engineer_id is not null
-      and w.engineer_id <> ''
-      and coalesce(w.appointment_at, w.required_arrival_at) is not null
+        and w.engineer_id is not null
+        and w.engineer_id <> ''
+        and coalesce(w.appointment_at, w.required_arrival_at) is not null
 ),
 
 first_arrivals as (

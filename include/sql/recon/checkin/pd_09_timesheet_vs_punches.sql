@@ -40,14 +40,14 @@ punched_not_filed as (
         jsonb_build_object('kind', 'punched_not_filed', 'visits', d.visits) as details
     from punched_person_days as d
     where not exists (
-        select 1
-        from timesheet_entries as e
-        where e.ticket_no = d.ticket_no
-          and e.engineer_id = d.engineer_id
-          and e.work_date = d.day
-          and e.approval <> '已驳回'
-          and e.hours > 0
-    )
+            select 1
+            from timesheet_entries as e
+            where e.ticket_no = d.ticket_no
+                and e.engineer_id = d.engineer_id
+                and e.work_date = d.day
+                and e.approval <> '已驳回'
+                and e.hours > 0
+        )
 ),
 
 filed_not_punched as (
@@ -65,12 +65,12 @@ filed_not_punched as (
         ) as details
     from on_site_entries as e
     where not exists (
-        select 1
-        from punched_person_days as d
-        where d.ticket_no = e.ticket_no
-          and d.engineer_id = e.engineer_id
-          and d.day = e.work_date
-    )
+            select 1
+            from punched_person_days as d
+            where d.ticket_no = e.ticket_no
+                and d.engineer_id = e.engineer_id
+                and d.day = e.work_date
+        )
     group by e.ticket_no, e.engineer_id, e.work_date
 ),
 

@@ -13,18 +13,18 @@ with tickets as (
         w.dispatched_person_days
     from netcare_workorders as w
     where w.ticket_type = 'POC'
-      and w.status = '已关闭'
-      and w.dispatched_person_days is not null
+        and w.status = '已关闭'
+        and w.dispatched_person_days is not null
 ),
 
 person_days as (
     select
         e.ticket_no,
-        count(distinct (e.engineer_id, e.work_date)) as person_days
+        count(distinct row(e.engineer_id, e.work_date)) as person_days
     from timesheet_entries as e
     inner join tickets as t on t.ticket_no = e.ticket_no
     where e.approval = '已审批'
-      and e.hours > 0
+        and e.hours > 0
     group by e.ticket_no
 ),
 

@@ -12,11 +12,11 @@ with final as (
         jsonb_build_object('service_start', l.service_start, 'service_end', l.service_end) as details
     from isc_po_lines as l
     where l.service_type = '维保'
-      and (
-          l.service_end is null
-          or extract(month from l.service_end) <> 7
-          or extract(day from l.service_end) <> 31
-      )
+        and (
+            l.service_end is null
+            or extract(month from l.service_end) <> 7
+            or extract(day from l.service_end) <> 31
+        )
 )
 
 select * from final

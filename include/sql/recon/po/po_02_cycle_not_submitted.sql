@@ -19,8 +19,8 @@ with final as (
         ) as details
     from mart.cycle_schedule as c
     where c.business_date = :business_date
-      and c.state = 'due'
-      and cast(c.submit_deadline + 1 as timestamp) < cast(:as_of as timestamp)
+        and c.state = 'due'
+        and cast(c.submit_deadline + 1 as timestamp) < cast(:as_of as timestamp)
 )
 
 select * from final

@@ -6,19 +6,28 @@
 -- Any approval state but 草稿. A period ending before it starts is misaligned too (reading: it
 -- cannot be a union of whole cycles). Acceptances of lines unknown to ISC are not 维保/驻场 lines.
 with lines as (
-    select l.po_no, l.po_line_no, l.region
+    select
+        l.po_no,
+        l.po_line_no,
+        l.region
     from isc_po_lines as l
     where l.service_type in ('维保', '驻场')
 ),
 
 cycle_starts as (
-    select distinct c.po_no, c.po_line_no, c.cycle_start
+    select distinct
+        c.po_no,
+        c.po_line_no,
+        c.cycle_start
     from mart.cycle_schedule as c
     where c.business_date = :business_date
 ),
 
 cycle_ends as (
-    select distinct c.po_no, c.po_line_no, c.cycle_end
+    select distinct
+        c.po_no,
+        c.po_line_no,
+        c.cycle_end
     from mart.cycle_schedule as c
     where c.business_date = :business_date
 ),
@@ -60,10 +69,10 @@ final as (
         ) as details
     from checked as k
     where k.period_start is null
-       or k.period_end is null
-       or k.period_end < k.period_start
-       or not k.starts_on_cycle
-       or not k.ends_on_cycle
+        or k.period_end is null
+        or k.period_end < k.period_start
+        or not k.starts_on_cycle
+        or not k.ends_on_cycle
 )
 
 select * from final

@@ -17,7 +17,7 @@ with checked as (
     from isc_acceptances as a
     inner join isc_po_lines as l on l.po_no = a.po_no and l.po_line_no = a.po_line_no
     where l.service_type = '维保'
-      and a.approval <> '草稿'
+        and a.approval <> '草稿'
 ),
 
 final as (
@@ -29,7 +29,7 @@ final as (
         ) as details
     from checked as k
     where k.expected is null
-       or strpos(replace(coalesce(k.remark, ''), '：', ':'), k.expected) = 0
+        or strpos(replace(coalesce(k.remark, ''), '：', ':'), k.expected) = 0
 )
 
 select * from final

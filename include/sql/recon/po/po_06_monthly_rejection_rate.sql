@@ -27,7 +27,7 @@ monthly as (
     from decisions as d
     left join isc_po_lines as l on l.po_no = d.po_no and l.po_line_no = d.po_line_no
     where d.decided_on is not null
-    group by 1, 2
+    group by l.region, to_char(d.decided_on, 'YYYY-MM')
 ),
 
 final as (

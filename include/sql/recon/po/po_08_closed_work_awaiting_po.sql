@@ -20,16 +20,16 @@ final as (
     from netcare_workorders as w
     cross join params as p
     where w.ticket_type in ('巡检', '整改', '单次现场服务', '事件值守', '高级软件现场支持')
-      and w.status = '已关闭'
-      and w.closed_at < p.cutoff
-      and not exists (
-          select 1 from po_ticket_refs as r
-          where r.ticket_no = btrim(normalize(w.ticket_no, nfkc))
-      )
-      and not exists (
-          select 1 from isc_po_lines as l
-          where l.po_no = w.po_no
-      )
+        and w.status = '已关闭'
+        and w.closed_at < p.cutoff
+        and not exists (
+            select 1 from po_ticket_refs as r
+            where r.ticket_no = btrim(normalize(w.ticket_no, nfkc))  -- noqa: RF03
+        )
+        and not exists (
+            select 1 from isc_po_lines as l
+            where l.po_no = w.po_no
+        )
 )
 
 select * from final

@@ -5,7 +5,10 @@
 -- clause: 第10部分 3.1；第6部分 4.2(2)
 -- A known 驻场 ticket (any status) with at least one attendance row; unknown tickets are DQ-01 only.
 with attended as (
-    select a.ticket_no, count(*) as attendance_rows, min(a.work_date) as first_day
+    select
+        a.ticket_no,
+        count(*) as attendance_rows,
+        min(a.work_date) as first_day
     from netcare_resident_attendance as a
     group by a.ticket_no
 ),
@@ -23,13 +26,13 @@ final as (
     from netcare_workorders as w
     inner join attended as t on t.ticket_no = w.ticket_no
     where w.ticket_type = '驻场'
-      and (
-          w.po_no is null
-          or not exists (
-              select 1 from isc_po_lines as l
-              where l.po_no = w.po_no and l.service_type = '驻场'
-          )
-      )
+        and (
+            w.po_no is null
+            or not exists (
+                select 1 from isc_po_lines as l
+                where l.po_no = w.po_no and l.service_type = '驻场'
+            )
+        )
 )
 
 select * from final

@@ -46,7 +46,9 @@ att as (
 ),
 
 month_deadlines as materialized (
-    select m.month_end, ops.working_days_after(m.month_end, p.flow_days) as ra06_deadline
+    select
+        m.month_end,
+        ops.working_days_after(m.month_end, p.flow_days) as ra06_deadline
     from (select distinct month_end from att) as m
     cross join params as p
 ),

@@ -17,7 +17,10 @@ engineers as (
 ),
 
 months as (
-    select e.engineer_id, e.first_month, cast(m as date) as month_start
+    select
+        e.engineer_id,
+        e.first_month,
+        cast(m as date) as month_start
     from engineers as e
     cross join params as p
     cross join lateral generate_series(

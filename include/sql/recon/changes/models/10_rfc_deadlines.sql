@@ -23,7 +23,10 @@ task_counts as (
 ),
 
 status_counts as (
-    select t.rfc_no, t.status, count(*) as n
+    select
+        t.rfc_no,
+        t.status,
+        count(*) as n
     from netcare_rfc_tasks as t
     group by t.rfc_no, t.status
 ),

@@ -52,8 +52,9 @@ visits as (
         select
             ev.*,
             (ev.next_arrival_at is null or ev.punched_at < ev.next_arrival_at) as is_valid,
-            case when ev.punch_type <> '到达' then
-                to_char(ev.punched_at, 'YYYYMMDDHH24MISSUS') || (ev.punch_id collate "C")
+            case
+                when ev.punch_type <> '到达'
+                    then to_char(ev.punched_at, 'YYYYMMDDHH24MISSUS') || (ev.punch_id collate "C")  -- noqa: RF03
             end as end_key
         from events as ev
         where ev.arrival_ord > 0

@@ -23,7 +23,10 @@ final as (
     from netcare_punches as p
     inner join pd_tickets as t on t.ticket_no = p.ticket_no
     where p.punch_type = '离场'
-      and not exists (select 1 from ending_leaves as e where e.end_id = p.punch_id)
+        and not exists (
+            select 1 from ending_leaves as e
+            where e.end_id = p.punch_id
+        )
 )
 
 select * from final

@@ -11,7 +11,11 @@ with parts as (
 ),
 
 final as (
-    select distinct p.po_no, p.po_line_no, p.service_type, p.ticket_no
+    select distinct
+        p.po_no,
+        p.po_line_no,
+        p.service_type,
+        p.ticket_no
     from parts as p
     where p.ticket_no <> ''
 )

@@ -28,9 +28,9 @@ lines as (
         l.service_end < cast(l.service_start + interval '1 month' as date) - 1 as under_a_month
     from isc_po_lines as l
     where l.service_type in ('维保', '驻场')
-      and l.service_start is not null
-      and l.service_end is not null
-      and l.service_end >= l.service_start
+        and l.service_start is not null
+        and l.service_end is not null
+        and l.service_end >= l.service_start
 ),
 
 months as (
@@ -59,9 +59,9 @@ grouped as (
             else least(greatest(m.k, b.lo), greatest(b.hi, b.lo))
         end as g
     from months as m
-    cross join lateral (
+    cross join lateral (  -- noqa: ST05
         select
-            case when m.service_start > date_trunc('month', m.service_start)::date then 1 else 0 end as lo,
+            case when m.service_start > cast(date_trunc('month', m.service_start) as date) then 1 else 0 end as lo,
             cast(m.n_months as integer) - 1
             - case
                 when m.service_end < cast(date_trunc('month', m.service_end) + interval '1 month' as date) - 1
@@ -124,9 +124,9 @@ amounts as (
         case
             when r.cycle_no = r.n_cycles
                 then r.line_amount - coalesce(sum(r.share) over (
-                    partition by r.po_no, r.po_line_no order by r.cycle_no
-                    rows between unbounded preceding and 1 preceding
-                ), 0)
+                        partition by r.po_no, r.po_line_no order by r.cycle_no
+                        rows between unbounded preceding and 1 preceding
+                    ), 0)
             else r.share
         end as cycle_amount
     from rounded as r
@@ -134,7 +134,9 @@ amounts as (
 
 deadlines as materialized (
     -- PO-02's deadline, computed once per distinct last day (the calendar function is per call).
-    select e.cycle_end, ops.working_days_after(e.cycle_end, p.submit_days) as submit_deadline
+    select
+        e.cycle_end,
+        ops.working_days_after(e.cycle_end, p.submit_days) as submit_deadline
     from (select distinct a.cycle_end from amounts as a) as e
     cross join params as p
 ),
@@ -145,8 +147,8 @@ acceptances as (
     select a.*
     from isc_acceptances as a
     where a.approval <> '草稿'
-      and a.period_start is not null
-      and a.period_end is not null
+        and a.period_start is not null
+        and a.period_end is not null
 ),
 
 covered as (
