@@ -106,13 +106,20 @@ class RuleFile:
         return self.path.read_text(encoding="utf-8")
 
 
+def _continue(text: str, more: str) -> str:
+    """A header key repeated on the next line continues its value (Chinese runs on without a space)."""
+    if not text or not more:
+        return text + more
+    return text + ("" if not (text[-1].isascii() and more[0].isascii()) else " ") + more
+
+
 def _rule_file(path: Path, family: str) -> RuleFile:
     meta: dict[str, str] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         m = HEADER_RE.match(line.strip())
         if m:
             key, value = m.groups()
-            meta[key] = (meta[key] + " " + value).strip() if key in meta else value.strip()
+            meta[key] = _continue(meta[key], value.strip()) if key in meta else value.strip()
         elif line.strip() and not line.startswith("--"):
             break
     code = meta.get("rule") or path.stem.split("_")[0].upper() + "-" + path.stem.split("_")[1]

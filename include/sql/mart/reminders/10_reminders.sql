@@ -39,7 +39,7 @@ rule_items as (
     from recon.finding_snapshots as f
     cross join params as p
     where f.business_date = p.business_date
-      and f.rule_code in ('SL-04', 'CH-02')
+        and f.rule_code in ('SL-04', 'CH-02')
 ),
 
 cycle_items as (
@@ -65,13 +65,15 @@ cycle_items as (
     cross join params as p
     cross join horizon as h
     where c.business_date = p.business_date
-      and c.state = 'due'
-      and c.submit_deadline >= p.business_date
-      and c.submit_deadline <= h.po02_until
+        and c.state = 'due'
+        and c.submit_deadline >= p.business_date
+        and c.submit_deadline <= h.po02_until
 ),
 
 ticket_regions as (
-    select w.ticket_no, w.region
+    select
+        w.ticket_no,
+        w.region
     from params as p
     cross join lateral staging.netcare_workorders(p.as_of) as w
 ),
@@ -93,8 +95,8 @@ flow_items as (
     cross join params as p
     left join ticket_regions as t on t.ticket_no = a.ticket_no
     where a.business_date = p.business_date
-      and a.pending_flow_days > 0
-      and a.ra06_deadline >= p.business_date
+        and a.pending_flow_days > 0
+        and a.ra06_deadline >= p.business_date
 ),
 
 items as (

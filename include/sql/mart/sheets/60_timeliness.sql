@@ -5,10 +5,10 @@
 -- the business date) for SL-02 and SL-03. SL-04 rows are due soon, not late.
 with titles (rule_code, title) as (
     values
-        ('SL-01', '工单派发超时'),
-        ('SL-02', '巡检/整改工单派发超过15个工作日'),
-        ('SL-03', '关单申请超时'),
-        ('SL-04', '关单申请即将到期')
+    ('SL-01', '工单派发超时'),
+    ('SL-02', '巡检/整改工单派发超过15个工作日'),
+    ('SL-03', '关单申请超时'),
+    ('SL-04', '关单申请即将到期')
 ),
 
 open_findings as (
@@ -32,10 +32,12 @@ late_days as (
         (
             select count(*)
             from generate_series(
-                o.deadline_day + 1,
-                coalesce(cast(coalesce(o.dispatched_at, o.close_requested_at) as date), cast(:business_date as date)),
-                interval '1 day'
-            ) as g (d)
+                    o.deadline_day + 1,
+                    coalesce(
+                        cast(coalesce(o.dispatched_at, o.close_requested_at) as date), cast(:business_date as date)
+                    ),
+                    interval '1 day'
+                ) as g (d)
             where ops.is_working_day(cast(g.d as date))
         ) as working_days_late
     from open_findings as o
@@ -61,17 +63,21 @@ final as (
             else to_char(o.deadline, 'YYYY-MM-DD HH24:MI') || ' 前'
         end as "时限",
         case
-            when o.rule_code = 'SL-01' then
-                case when o.dispatched_at is null then '至今未派发，已超时 ' else '晚 ' end
-                || trim_scale(cast(o.details ->> 'minutes_late' as numeric)) || ' 分钟'
-            when o.rule_code = 'SL-04' then '尚未申请关单，还剩 ' || (
-                select count(*)
-                from generate_series(cast(:business_date as date) + 1, o.deadline_day, interval '1 day') as g (d)
-                where ops.is_working_day(cast(g.d as date))
-            ) || ' 个工作日'
-            when coalesce(o.dispatched_at, o.close_requested_at) is null then
-                case when o.rule_code = 'SL-02' then '至今未派发，' else '至今未申请关单，' end
-                || '已超时 ' || d.working_days_late || ' 个工作日'
+            when o.rule_code = 'SL-01'
+                then
+                    case when o.dispatched_at is null then '至今未派发，已超时 ' else '晚 ' end
+                    || trim_scale(cast(o.details ->> 'minutes_late' as numeric)) || ' 分钟'
+            when o.rule_code = 'SL-04'
+                then '尚未申请关单，还剩 ' || (
+                        select count(*)
+                        from
+                            generate_series(cast(:business_date as date) + 1, o.deadline_day, interval '1 day') as g (d)
+                        where ops.is_working_day(cast(g.d as date))
+                    ) || ' 个工作日'
+            when coalesce(o.dispatched_at, o.close_requested_at) is null
+                then
+                    case when o.rule_code = 'SL-02' then '至今未派发，' else '至今未申请关单，' end
+                    || '已超时 ' || d.working_days_late || ' 个工作日'
             else '晚 ' || d.working_days_late || ' 个工作日'
         end as "超时情况",
         case o.rule_code

@@ -9,7 +9,7 @@ with late as (
     select d.*
     from dispatch_deadlines as d
     where d.rule_code = 'SL-02'
-      and d.is_late
+        and d.is_late
 ),
 
 final as (

@@ -33,12 +33,14 @@ tickets as (
         case when w.ticket_type in ('巡检', '整改') then 'SL-02' else 'SL-01' end as rule_code
     from netcare_workorders as w
     where w.status <> '已取消'
-      and w.msd_dispatched_at is not null
-      and w.ticket_type in ('现场问题处理', '单次现场服务', '事件值守', '高级软件现场支持', '巡检', '整改')
+        and w.msd_dispatched_at is not null
+        and w.ticket_type in ('现场问题处理', '单次现场服务', '事件值守', '高级软件现场支持', '巡检', '整改')
 ),
 
 sl02_days as materialized (
-    select d.received_day, ops.working_days_after(d.received_day, p.sl02_days) as deadline_day
+    select
+        d.received_day,
+        ops.working_days_after(d.received_day, p.sl02_days) as deadline_day
     from (
         select distinct cast(t.received_at as date) as received_day
         from tickets as t

@@ -31,7 +31,7 @@ completions as (
         on p.ticket_no = w.ticket_no
         and p.punch_type = case when w.ticket_type = '驻场' then '离场' else '完成' end
     where w.ticket_type <> 'POC'
-      and w.status <> '已取消'
+        and w.status <> '已取消'
     group by w.ticket_no, w.region, w.ticket_type, w.status, w.close_requested_at
 ),
 
@@ -45,8 +45,16 @@ limits as (
 ),
 
 deadline_days as materialized (
-    select k.completed_day, k.limit_days, ops.working_days_after(k.completed_day, k.limit_days) as deadline_day
-    from (select distinct l.completed_day, l.limit_days from limits as l) as k
+    select
+        k.completed_day,
+        k.limit_days,
+        ops.working_days_after(k.completed_day, k.limit_days) as deadline_day
+    from (
+        select distinct
+            l.completed_day,
+            l.limit_days
+        from limits as l
+    ) as k
 ),
 
 horizon as materialized (

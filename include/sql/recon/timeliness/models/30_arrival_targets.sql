@@ -15,13 +15,16 @@ tickets as (
         coalesce(w.appointment_at, w.required_arrival_at) as target_at
     from netcare_workorders as w
     where w.ticket_type not in ('驻场', 'POC')
-      and w.status <> '已取消'
-      and nullif(btrim(w.engineer_id), '') is not null
-      and coalesce(w.appointment_at, w.required_arrival_at) is not null
+        and w.status <> '已取消'
+        and nullif(btrim(w.engineer_id), '') is not null
+        and coalesce(w.appointment_at, w.required_arrival_at) is not null
 ),
 
 arrivals as (
-    select p.ticket_no, p.engineer_id, min(p.punched_at) as first_arrived_at
+    select
+        p.ticket_no,
+        p.engineer_id,
+        min(p.punched_at) as first_arrived_at
     from netcare_punches as p
     where p.punch_type = '到达'
     group by p.ticket_no, p.engineer_id

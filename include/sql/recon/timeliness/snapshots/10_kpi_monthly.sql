@@ -16,19 +16,31 @@ with params as (
 ),
 
 items as (
-    select d.region, to_char(d.deadline_day, 'YYYY-MM') as month, 'dispatch' as kpi, d.on_time
+    select
+        d.region,
+        to_char(d.deadline_day, 'YYYY-MM') as month,
+        'dispatch' as kpi,
+        d.on_time
     from dispatch_deadlines as d
     where d.decided
 
     union all
 
-    select a.region, to_char(a.target_at, 'YYYY-MM') as month, 'arrival' as kpi, a.on_time
+    select
+        a.region,
+        to_char(a.target_at, 'YYYY-MM') as month,
+        'arrival' as kpi,
+        a.on_time
     from arrival_targets as a
     where a.decided
 
     union all
 
-    select c.region, to_char(c.deadline_day, 'YYYY-MM') as month, 'closure' as kpi, c.on_time
+    select
+        c.region,
+        to_char(c.deadline_day, 'YYYY-MM') as month,
+        'closure' as kpi,
+        c.on_time
     from closure_deadlines as c
     where c.decided
 
