@@ -58,3 +58,40 @@ def test_xlsx_title_rows_cells_and_ignored_sheets(tmp_path):
     assert cols["经度"] == ["120.5", None]
     assert t.row_numbers.to_pylist() == [4, 5]
     assert t.ignored_sheets == ["说明"]
+
+
+def test_csv_rows_keep_their_numbers_around_blank_lines_quoted_newlines_and_malformed_rows(tmp_path):
+    p = tmp_path / "timesheet_engineers_20261103.csv"
+    p.write_bytes("工号,姓名,区域\nE1,\"张\n三\",浙江\n\nE2,李四\nE3,王五,上海\n".encode())
+    _, t = reading.read_extract(p, p.name)
+    assert t.row_numbers.to_pylist() == [2, 5] and [c.to_pylist() for c in t.columns][0] == ["E1", "E3"]
+    [m] = t.malformed_rows
+    assert (m.row_no, m.fields, m.text) == (4, ["E2", "李四"], "E2,李四")
+
+
+def test_one_stray_latin1_byte_keeps_a_utf8_file_and_names_the_row(tmp_path):
+    p = tmp_path / "timesheet_engineers_20261103.csv"
+    p.write_bytes("工号,姓名,区域\nE1,张三,浙江\n".encode() + b"E2,Jos\xe9,\xe4\n" + "E3,王五,上海\n".encode())
+    _, t = reading.read_extract(p, p.name)
+    assert t.columns[1].to_pylist() == ["张三", "Jos\ufffd", "王五"]
+    [note] = t.notes
+    assert note.code == "bad_bytes_replaced" and note.rows == [3] and "UTF-8" in note.message
+
+
+def test_gbk_file_is_still_gbk(tmp_path):
+    p = tmp_path / "timesheet_engineers_20261103.csv"
+    p.write_bytes("工号,姓名,区域\nE1,张三,浙江\n".encode("gbk"))
+    _, t = reading.read_extract(p, p.name)
+    assert t.columns[1].to_pylist() == ["张三"] and not t.notes
+
+
+def test_xlsx_column_without_header_is_kept(tmp_path):
+    p = tmp_path / "timesheet_engineers_20261103.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["工号", "姓名", "区域"])
+    ws.append(["E1", "张三", "浙江", None, "备注"])
+    wb.save(p)
+    _, t = reading.read_extract(p, p.name)
+    assert t.headers == ["工号", "姓名", "区域", "", ""]
+    assert [c.to_pylist() for c in t.columns][3:] == [[None], ["备注"]]
