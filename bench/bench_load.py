@@ -76,6 +76,15 @@ def load_in_child(path: Path, db: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def peak_rss() -> int:
+    """This process's own peak RSS. VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the
+    forked parent, which here holds the generated extract (it made every figure the parent's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def child(path: Path, db: str) -> None:
     import os
 
@@ -90,7 +99,7 @@ def child(path: Path, db: str) -> None:
     pull.pull(eng, landing, landing / "archive")
     results = loader.load_source(eng, "netcare_punches")
     secs = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_rss()
     print(json.dumps({"seconds": secs, "peak_bytes": peak, "results": results}))
 
 
