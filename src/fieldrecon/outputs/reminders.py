@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+from decimal import Decimal
 
 import sqlalchemy as sa
 from openpyxl.workbook import Workbook
@@ -34,6 +35,10 @@ def _ts(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, dt.datetime) else str(value or "-")
 
 
+def _money(value) -> str:
+    return f"{Decimal(str(value)):,.2f}" if value is not None else "-"
+
+
 def _texts(r: dict) -> tuple[str, str, str, str, str]:
     """(matter, action, system, owner, due_by) of one reminder."""
     d = r["details"] or {}
@@ -47,7 +52,7 @@ def _texts(r: dict) -> tuple[str, str, str, str, str]:
                 "PM 在期限前开始实施或取消任务（可申请一次延期 34 天）", NETCARE, PM, f"{_ts(r['deadline'])} 前")
     if r["kind"] == "PO-02":
         return (f"PO {r['po_no']} 第 {r['po_line_no']} 行（{d.get('service_type')}，{d.get('customer_name') or '-'}）"
-                f"验收周期 {r['cycle_start']} 至 {d.get('cycle_end')}（{d.get('cycle_amount')} 元）尚未提交验收",
+                f"验收周期 {r['cycle_start']} 至 {d.get('cycle_end')}（{_money(d.get('cycle_amount'))} 元）尚未提交验收",
                 f"文员在 ISC 提交本周期验收，PO 行备注填“{d.get('remark')}”", ISC, CLERK, end_of_day)
     return (f"工程师 {d.get('engineer_name') or r['engineer_id']}（{r['engineer_id']}）在工单 {r['ticket_no']} 上 "
             f"{r['month']} 有 {d.get('pending_days')} 天考勤异常的电子流仍在审批中，超期未批将计入考勤异常",

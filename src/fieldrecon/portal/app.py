@@ -25,7 +25,7 @@ from airflow.api_fastapi.core_api.security import GetUserDep, requires_authentic
 from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
-from fieldrecon.portal import csrf, paths, queries, triage
+from fieldrecon.portal import csrf, paths, queries, timeliness, triage
 from fieldrecon.portal.access import allowed, can_mark, regions_of, user_name
 from fieldrecon.portal.page import render_message, render_page
 
@@ -112,7 +112,7 @@ def page(request: Request, user: GetUserDep, engine: EngineDep, store: StoreDep,
         user=name, regions=regions, can_mark=can_mark(user), csrf_token=csrf.token_for(session, name),
         filters=f, packs=queries.pack_list(engine, regions, f), files=queries.run_files(store, regions, f),
         reports_date=reports_date, reports=reports, findings_date=findings_date, findings=findings,
-        rule_codes=sorted(catalogue()))
+        rule_codes=sorted(catalogue()), timeliness=timeliness.timeliness_view(engine, regions))
     response = HTMLResponse(body, headers={**NO_STORE, "X-Frame-Options": "SAMEORIGIN"})
     if new:
         csrf.remember(request, response, session)

@@ -29,7 +29,7 @@ def _render(template: str, context: dict) -> str:
 
 
 def render_page(*, user: str, regions, can_mark: bool, csrf_token: str, filters, packs, files, reports_date,
-                reports, findings_date, findings, rule_codes) -> str:
+                reports, findings_date, findings, rule_codes, timeliness=None) -> str:
     region_choices = sorted({p["region"] or "" for p in packs} | set(regions or ()) | ({filters.region} - {""}))
     scope = "全部区域" if regions is None else ("、".join(sorted(regions)) or "（未分配区域）")
     return _render("page.html.j2", {
@@ -39,6 +39,7 @@ def render_page(*, user: str, regions, can_mark: bool, csrf_token: str, filters,
         "packs": packs, "files": files, "reports_date": reports_date, "reports": reports,
         "report_formats": REPORT_FORMATS, "findings_date": findings_date, "findings": findings,
         "reason_max": REASON_MAX, "filing_ref_max": FILING_REF_MAX,
+        "timeliness": timeliness or {"business_date": None, "reminders": [], "charts": []},
     })
 
 
