@@ -428,9 +428,15 @@ def _sl02(d, f):
     return _sl_dispatch(d, f, "（要求 15 个工作日内）")
 
 
+def _end_of_day(d) -> str:
+    """An end-of-day deadline (SL-02 / SL-03 / SL-04 carry its day as deadline_day): 'YYYY-MM-DD 当天结束'
+    rather than the next midnight."""
+    return f"{_date(d['deadline_day'])} 当天结束" if d.get("deadline_day") else _date(d.get("deadline"))
+
+
 def _sl03(d, f):
     used = d.get("working_days_used") if d.get("working_days_used") is not None else d.get("working_days")
-    head = f"{_t(d.get('completed_at'))} 完工，关单申请期限 {_date(d.get('deadline'))}"
+    head = f"{_t(d.get('completed_at'))} 完工，关单申请期限 {_end_of_day(d)}"
     requested = d.get("close_requested_at")
     if requested:
         return head + f"，{_t(requested)} 才申请关单" + (f"（用了 {_n(used)} 个工作日）" if used is not None else "")
@@ -438,7 +444,7 @@ def _sl03(d, f):
 
 
 def _sl04(d, f):
-    return f"关单申请期限 {_date(d.get('deadline'))} 将到，尚未申请关单"
+    return f"关单申请期限 {_end_of_day(d)} 将到，尚未申请关单"
 
 
 # what to do, where, by whom, by when — per rule; a rule whose action depends on its evidence
@@ -516,7 +522,7 @@ _ACTIONS: dict[str, Action | Callable[[dict], Action]] = {
     "SL-03": lambda d: Action("FSE 说明关单申请超时原因" if d.get("close_requested_at") else
                               "FSE 立即在 NetCare 提交关单申请", NETCARE, FSE,
                               "本周内" if d.get("close_requested_at") else "立即"),
-    "SL-04": lambda d: Action("FSE 在期限前在 NetCare 提交关单申请", NETCARE, FSE, f"{_date(d.get('deadline'))} 前"),
+    "SL-04": lambda d: Action("FSE 在期限前在 NetCare 提交关单申请", NETCARE, FSE, f"{_end_of_day(d)}前"),
 }
 
 _SENTENCES: dict[str, Callable[[dict, dict | None], str]] = {
