@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from fieldrecon import pipeline
 from fieldrecon.outputs import render, reports
 from fieldrecon.recon.rules import run_family
+from fieldrecon.settings import PROJECT_ROOT
 from tests.factories import clear, put
 
 pytestmark = pytest.mark.db
@@ -298,6 +299,10 @@ def test_report_content_and_pdf_text(engine, tmp_path):
     for ws in mwb_sheets.worksheets:
         cells = " ".join(str(c) for row in ws.iter_rows(values_only=True) for c in row if c is not None)
         assert "金额" not in cells and "ISC" not in cells and "PO" not in cells, (ws.title, cells)
+    look = PROJECT_ROOT / "var" / "test-artifacts" / "reports"  # kept for people to look at (pdftoppm)
+    look.mkdir(parents=True, exist_ok=True)
+    (look / "weekly.pdf").write_bytes(files["pdf"])
+    (look / "monthly.pdf").write_bytes(mfiles["pdf"])
     mwb = load_workbook(io.BytesIO(mfiles["xlsx"]))
     trend = [r for r in mwb["近三个月趋势"].iter_rows(min_row=2, values_only=True)]
     assert [(t[0], t[1], t[2]) for t in trend] == [("2026-07", 0, 0), ("2026-08", 0, 0), ("2026-09", len(

@@ -70,6 +70,9 @@ SERVICE_LABEL = {
     "维保": "维保服务（按周期验收）", "驻场": "驻场服务", "巡检": "巡检服务", "整改": "整改服务",
     "单次": "单次/人天现场服务", "交付": "交付服务", "POC": "POC售前测试", "用云支持": "用云支持服务",
 }
+GATHER_KEYS = (("isc_po_lines", "po_no"), ("isc_acceptances", "po_no"), ("netcare_workorders", "ticket_no"),
+               ("netcare_attachments", "ticket_no"), ("netcare_resident_attendance", "ticket_no"),
+               ("punched_person_days", "ticket_no"))
 RUN_FILES = ("exceptions.xlsx", "findings.csv", "acceptance_todo.csv")
 REGION_HEADERS = ("区域", "region")
 ALL_REGIONS_SHEETS = ("规则说明",)  # sheets with no regional data, kept in every region's copy
@@ -431,9 +434,9 @@ def pack_files(data: dict, key: str, version: int, prepared_on: dt.date,
     """The files of one pack, by name (without the manifest): the customer's 验收单 (PDF, and the
     same content as HTML for the browser), the internal 核对单, the annex workbook, and `extra`
     (the month's 驻场月报 PDFs of a resident pack)."""
-    ctx = dict(data, version=version, prepared_on=prepared_on, doc_no=doc_number(key),
+    ctx = dict(data, version=version, prepared_on=prepared_on, doc_no=doc_number(key), company=data.get("company", ""),
                data_as_of=(prepared_on + dt.timedelta(days=1)).isoformat() + " 00:00",
-               company=company_name(), source_zh=SOURCE_ZH, service_label=SERVICE_LABEL.get(data["item"]["service_type"],
+               source_zh=SOURCE_ZH, service_label=SERVICE_LABEL.get(data["item"]["service_type"],
                                                                                 data["item"]["service_type"]))
     stem = safe_name(key)
     files = {
@@ -549,11 +552,13 @@ def _plan_version(conn, store: Path, item: dict, key: str, data: dict, business_
 
 def _extra_files(data: dict) -> dict[str, bytes]:
     """The 驻场月报 PDFs a resident pack carries, read from the report store."""
+    if not data.get("monthly_reports"):
+        return {}
     from fieldrecon.outputs import reports
 
     root = reports.reports_dir()
     out = {}
-    for r in data.get("monthly_reports", []):
+    for r in data["monthly_reports"]:
         path = root / r["pdf_path"]
         if path.is_file():
             out[r["file_name"]] = path.read_bytes()
@@ -666,12 +671,17 @@ def build_all(engine: sa.Engine, ctx) -> dict:
                 rules.materialise_models(conn, "checkin", params)
         except Exception:  # noqa: BLE001 - person-days are informative; a pack without them is still useful
             log.exception("punched person-days unavailable; packs show 0")
+        for table, column in GATHER_KEYS:  # gather looks rows up per item: index the run's temp tables
+            if _has_temp(conn, table):
+                conn.execute(sa.text(f"create index on pg_temp.{table} ({column})"))
         source_files = source_files_of(conn, business_date)
+        company = company_name()
         plans = []
         for item in items:
             key = pack_key(item)
             data = gather(conn, item, business_date,
                           by_item.get((item["po_no"], item["po_line_no"], item["cycle_start"]), []), catalogue)
+            data["company"] = company
             plan = _plan_version(conn, store, item, key, data, business_date, source_files)
             plan.update(item=item, key=key, status=data["status"])
             plans.append(plan)

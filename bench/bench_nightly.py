@@ -1,0 +1,96 @@
+"""Nightly benchmark (not a test): per-step seconds of a whole first run and of the next night's
+run at a given scale, on demo data, in a fresh warehouse database and a fresh data area.
+
+    .venv/bin/python bench/bench_nightly.py [--engineers 400] [--months 3]
+Scales of issue 15: medium = 400 engineers (about 60 residents), 3 months; company-year = 1,500
+engineers (about 300 residents), 12 months. Targets (2-core machine): medium first run <= 60 s end
+to end; company-year first run <= 5 min, the following night <= 2 min.
+
+The first night sees the demo extracts of `--end-date`; the next night sees the extracts generated
+for the following day (same seed: yesterday's data again plus one more day).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def night(landing: Path, business_date: dt.date, env: dict) -> dict:
+    code = ("import json, sys, time, datetime as dt; from fieldrecon.pipeline import run_in_process; "
+            "t0 = time.perf_counter(); s = run_in_process(dt.date.fromisoformat(sys.argv[1]), sys.argv[2]); "
+            "print(json.dumps({'wall': time.perf_counter() - t0, 'steps': s['durations_seconds']}))")
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code, business_date.isoformat(), str(landing)], env=env,
+                         check=True, capture_output=True, text=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["process"] = time.perf_counter() - t0
+    return result
+
+
+def documents(home: Path, business_date: dt.date) -> dict:
+    path = home / "outputs" / business_date.isoformat() / "documents.csv"
+    kinds: dict[str, int] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8-sig").splitlines()[1:]:
+            kinds[line.split(",")[0]] = kinds.get(line.split(",")[0], 0) + 1
+    return kinds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--engineers", type=int, default=400)
+    ap.add_argument("--months", type=int, default=3)
+    ap.add_argument("--end-date", default="2026-11-20")
+    ap.add_argument("--no-next", action="store_true", help="only the first night")
+    args = ap.parse_args()
+    sys.path[:0] = [str(ROOT / "src"), str(ROOT / "demo" / "src")]
+    import sqlalchemy as sa
+    from fieldrecon_demo import generate
+
+    from fieldrecon.warehouse import connection
+
+    end = dt.date.fromisoformat(args.end_date)
+    db = f"fr_bench_{uuid.uuid4().hex[:8]}"
+    adm = sa.create_engine(connection.url_for_database("postgres"), isolation_level="AUTOCOMMIT")
+    with adm.connect() as c:
+        c.execute(sa.text(f'create database "{db}"'))
+    try:
+        with tempfile.TemporaryDirectory(prefix="fr-bench-") as tmp:
+            tmp = Path(tmp)
+            env = dict(os.environ, FIELDRECON_DB=db, FIELDRECON_HOME=str(tmp / "home"),
+                       PYTHONPATH=f"{ROOT / 'src'}:{ROOT / 'demo' / 'src'}")
+            figures = {"scale": {"engineers": args.engineers, "months": args.months}}
+            t0 = time.perf_counter()
+            manifest = generate(tmp / "landing1", engineers=args.engineers, months=args.months, end_date=end,
+                                formats="csv")
+            figures["generate_seconds"] = round(time.perf_counter() - t0, 1)
+            figures["extract_rows"] = sum(f["rows"] for f in manifest["files"])
+            first = night(tmp / "landing1", end, env)
+            figures["first_night"] = {"end_to_end_seconds": round(first["process"], 1),
+                                      "steps": first["steps"], "documents": documents(tmp / "home", end)}
+            print(json.dumps(figures, ensure_ascii=False), flush=True)
+            if not args.no_next:
+                nxt = end + dt.timedelta(days=1)
+                generate(tmp / "landing2", engineers=args.engineers, months=args.months, end_date=nxt, formats="csv")
+                second = night(tmp / "landing2", nxt, env)
+                figures["next_night"] = {"end_to_end_seconds": round(second["process"], 1),
+                                         "steps": second["steps"], "documents": documents(tmp / "home", nxt)}
+            print(json.dumps(figures, ensure_ascii=False, indent=1))
+    finally:
+        with adm.connect() as c:
+            c.execute(sa.text(f'drop database if exists "{db}" with (force)'))
+
+
+if __name__ == "__main__":
+    main()
