@@ -1,17 +1,20 @@
-"""Renders the per-source DDL and staging models from the contract in `sources.py`.
+"""Renders the per-source DDL and staging models from the contract in `contract.py`.
 
-The rendered files are checked in under include/sql/ (they are what runs); a test re-renders
-them and fails when the contract and the SQL drift apart. Regenerate with
-`python -m fieldrecon.schema_sql`.
+The staging models (include/sql/staging/<source>.sql, re-created every run) are rendered files,
+checked in; the raw and typed-row tables were created by V002/V003, which are shipped and frozen
+(a contract change adds a new migration). tests/warehouse/test_ddl_drift.py re-renders the models
+and compares a migrated warehouse's tables with the contract, failing when they drift apart.
+Regenerate the models with `python -m fieldrecon.warehouse.ddl`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from fieldrecon import settings
 from fieldrecon.contract import PG_TYPES, SOURCES
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "include" / "sql"
+SQL_DIR = settings.SQL_DIR
 
 
 def raw_tables_sql() -> str:
@@ -82,13 +85,9 @@ $$;
 
 
 def render_all() -> dict[Path, str]:
-    out = {
-        SQL_DIR / "migrations" / "V002__raw_tables.sql": raw_tables_sql(),
-        SQL_DIR / "migrations" / "V003__staging_tables.sql": staging_tables_sql(),
-    }
-    for name in SOURCES:
-        out[SQL_DIR / "staging" / f"{name}.sql"] = staging_model_sql(name)
-    return out
+    """The staging models (never the shipped migrations V002/V003 that raw_tables_sql and
+    staging_tables_sql once rendered)."""
+    return {SQL_DIR / "staging" / f"{name}.sql": staging_model_sql(name) for name in SOURCES}
 
 
 if __name__ == "__main__":
