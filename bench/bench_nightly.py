@@ -32,7 +32,7 @@ def night(landing: Path, business_date: dt.date, env: dict) -> dict:
             "print(json.dumps({'wall': time.perf_counter() - t0, 'steps': s['durations_seconds']}))")
     t0 = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code, business_date.isoformat(), str(landing)], env=env,
-                         check=True, capture_output=True, text=True)
+                         check=True, stdout=subprocess.PIPE, text=True)  # the run's log goes to stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["process"] = time.perf_counter() - t0
     return result
@@ -68,8 +68,11 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="fr-bench-") as tmp:
             tmp = Path(tmp)
-            env = dict(os.environ, FIELDRECON_DB=db, FIELDRECON_HOME=str(tmp / "home"),
-                       PYTHONPATH=f"{ROOT / 'src'}:{ROOT / 'demo' / 'src'}")
+            # the worktree's embedded server with a fresh database; every store in the temp folder
+            home = tmp / "home"
+            env = dict(os.environ, FIELDRECON_DB=db, FIELDRECON_ARCHIVE=str(home / "archive"),
+                       FIELDRECON_OUTPUT=str(home / "outputs"), FIELDRECON_PACKS=str(home / "packs"),
+                       FIELDRECON_REPORTS=str(home / "reports"), PYTHONPATH=f"{ROOT / 'src'}:{ROOT / 'demo' / 'src'}")
             figures = {"scale": {"engineers": args.engineers, "months": args.months}}
             t0 = time.perf_counter()
             manifest = generate(tmp / "landing1", engineers=args.engineers, months=args.months, end_date=end,
@@ -77,15 +80,17 @@ def main() -> None:
             figures["generate_seconds"] = round(time.perf_counter() - t0, 1)
             figures["extract_rows"] = sum(f["rows"] for f in manifest["files"])
             first = night(tmp / "landing1", end, env)
-            figures["first_night"] = {"end_to_end_seconds": round(first["process"], 1),
-                                      "steps": first["steps"], "documents": documents(tmp / "home", end)}
+            figures["first_night"] = {"end_to_end_seconds": round(first["wall"], 1),
+                                      "with_interpreter_start_seconds": round(first["process"], 1),
+                                      "steps": first["steps"], "documents": documents(home, end)}
             print(json.dumps(figures, ensure_ascii=False), flush=True)
             if not args.no_next:
                 nxt = end + dt.timedelta(days=1)
                 generate(tmp / "landing2", engineers=args.engineers, months=args.months, end_date=nxt, formats="csv")
                 second = night(tmp / "landing2", nxt, env)
-                figures["next_night"] = {"end_to_end_seconds": round(second["process"], 1),
-                                         "steps": second["steps"], "documents": documents(tmp / "home", nxt)}
+                figures["next_night"] = {"end_to_end_seconds": round(second["wall"], 1),
+                                         "with_interpreter_start_seconds": round(second["process"], 1),
+                                         "steps": second["steps"], "documents": documents(home, nxt)}
             print(json.dumps(figures, ensure_ascii=False, indent=1))
     finally:
         with adm.connect() as c:
