@@ -107,7 +107,7 @@ def test_clerk_sees_only_own_branch(env):
     assert body["packs"] and {p["region"] for p in body["packs"]} == {"浙江"}
     assert {f["region"] for f in body["run_files"]} == {"浙江"}
     assert {f["name"] for f in body["run_files"]} == {"exceptions.xlsx", "findings.csv", "acceptance_todo.csv",
-                                                     "reminders.csv"}
+                                                     "reminders.csv", "问题清单.csv", "验收待办.csv"}
     admin = c.get("/api/packs", headers=auth(env, "admin")).json()
     assert {p["region"] for p in admin["packs"]} == {"浙江", "上海"}
     assert c.get("/api/packs", headers=auth(env, "nobody")).json()["packs"] == []

@@ -249,7 +249,7 @@ def sheet(engine, title, business_date=BD):
     query = next(q for _, t, q in exports.mart_queries("sheets") if t == title)
     params = rules.bind_params(business_date)
     with engine.begin() as conn:
-        rules.materialise_staging(conn, params["as_of"])
+        exports.sheet_session(conn, business_date, params)
         result = conn.execute(sa.text(query), params)
         return list(result.keys()), [dict(zip(result.keys(), r, strict=True)) for r in result]
 
@@ -280,9 +280,11 @@ def test_attendance_sheets(engine):
     assert r["异常电子流审批截止日"] == working_days_of_month(engine, 2026, 11)[4]
     assert r["月度状态(RA-04)"].startswith("超过4次") and r["三个月状态(RA-05)"] == "正常"
     cols, rows = sheet(engine, "考勤规则")
-    assert cols == ["规则", "级别", "区域", "工单号", "工程师工号", "工程师姓名", "日期", "月份", "问题", "证据", "首次发现", "是否新增"]
+    assert cols == ["规则", "问题", "级别", "区域", "工单号", "工程师工号", "工程师姓名", "日期", "月份", "问题说明",
+                    "处理办法", "处理系统", "责任人", "处理期限", "已说明", "首次发现", "是否新增"]
     by = {(x["规则"], x["日期"]): x for x in rows}
-    assert by[("RA-01", d)]["证据"] == "上班缺卡，下班缺卡"
-    assert by[("RA-01", d + dt.timedelta(2))]["证据"] == "上班迟到 15 分钟（异常电子流：审批中）"
+    assert by[("RA-01", d)]["问题说明"] == "上班缺卡，下班缺卡；没有请假或异常电子流"
+    assert by[("RA-01", d + dt.timedelta(2))]["问题说明"] == (
+        "上班迟到 15 分钟（应 08:30，实际 08:45）；异常电子流审批中，通过前仍计为异常")
     assert by[("RA-04", None)]["工程师姓名"] == "工程师E1"
     assert all("13800000000" not in str(v) for x in rows for v in x.values())

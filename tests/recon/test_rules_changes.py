@@ -250,7 +250,7 @@ def sheet(engine, title, business_date=BD):
     query = next(q for _, t, q in exports.mart_queries("sheets") if t == title)
     params = rules.bind_params(business_date)
     with engine.begin() as conn:
-        rules.materialise_staging(conn, params["as_of"])
+        exports.sheet_session(conn, business_date, params)
         result = conn.execute(sa.text(query), params)
         return list(result.keys()), [dict(zip(result.keys(), r, strict=True)) for r in result]
 
@@ -277,6 +277,8 @@ def test_watch_list_and_findings_sheets(engine):
     assert "立即开始任务" in by["R-SOON"]["处理建议"]
     assert by["R-EXT"]["是否已延期"].startswith("是")
     cols, rows = sheet(engine, "变更单规则")
-    assert cols == ["规则", "级别", "区域", "RFC单号", "任务单号", "问题", "证据", "首次发现", "是否新增"]
+    assert cols == ["规则", "问题", "级别", "区域", "RFC单号", "任务单号", "问题说明", "处理办法", "处理系统", "责任人",
+                    "处理期限", "已说明", "首次发现", "是否新增"]
     assert {(r["规则"], r["RFC单号"]) for r in rows} == {("CH-01", "R-LATE"), ("CH-02", "R-SOON"), ("CH-03", "R-CLOSED")}
-    assert all(r["证据"] and r["是否新增"] == "是" for r in rows)
+    assert all(r["问题说明"] and r["处理系统"] == "NetCare" and r["责任人"] == "PM" and r["是否新增"] == "是" for r in rows)
+    assert all(r["首次发现"] == BD for r in rows)

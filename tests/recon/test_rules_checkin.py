@@ -136,7 +136,8 @@ def test_pd01_more_punched_days_any_time(engine):
         [entry("T1", "E1", D1), entry("T1", "E1", D2)],
     )
     assert found == {("PD-01", "T1", "E1", None)}
-    assert one(engine, "PD-01", ("T1", "E1", None))["details"] == {"dispatched": 1, "punched": 2, "kind": "more"}
+    assert one(engine, "PD-01", ("T1", "E1", None))["details"] == {
+        "dispatched": 1, "punched": 2, "kind": "more", "days": [D1.isoformat(), D2.isoformat()]}
 
 
 @pytest.mark.parametrize(
@@ -468,7 +469,8 @@ def test_rerun_is_identical(engine):
 
 
 def test_clerks_sheet_lists_open_findings(engine):
-    from fieldrecon.recon.rules import bind_params, materialise_staging
+    from fieldrecon.outputs import exports
+    from fieldrecon.recon.rules import bind_params
     from fieldrecon.settings import SQL_DIR
 
     run(engine, [wo("T1", dispatched_person_days=1)],
@@ -479,16 +481,18 @@ def test_clerks_sheet_lists_open_findings(engine):
     assert text.splitlines()[0] == "-- sheet: 打卡核对"
     with engine.begin() as conn:
         params = bind_params(BD)
-        materialise_staging(conn, params["as_of"])
+        exports.sheet_session(conn, BD, params)
         result = conn.execute(sa.text(text), params)
         cols = list(result.keys())
         rows = [dict(zip(cols, r, strict=True)) for r in result]
-    assert cols == ["规则", "区域", "工单号", "工程师工号", "工程师姓名", "日期", "问题", "证据", "首次发现", "是否新增"]
+    assert cols == ["规则", "问题", "级别", "区域", "工单号", "工程师工号", "工程师姓名", "日期", "问题说明", "处理办法",
+                    "处理系统", "责任人", "处理期限", "已说明", "首次发现", "是否新增"]
     assert [(r["规则"], r["工单号"], r["工程师姓名"], r["日期"], r["问题"]) for r in rows] == [
-        ("PD-01", "T1", "工程师E1", None, "打卡人天与派单人天不符（打卡多于派单）"),
-        ("PD-09", "T1", "工程师E1", D2, "工时填报与打卡不符（有打卡未填工时）"),
+        ("PD-01", "T1", "工程师E1", None, "打卡人天与派单人天不符"),
+        ("PD-09", "T1", "工程师E1", D2, "工时填报与打卡不符"),
     ]
-    assert rows[0]["证据"] == "dispatched=1; kind=more; punched=2"
+    assert rows[0]["问题说明"] == f"派单 1 人天，打卡 2 人天（{D1:%m-%d}、{D2:%m-%d}）：多打卡 1 人天"
+    assert rows[1]["问题说明"] == "当天有打卡（1 次在场）但没有填报工时" and rows[1]["处理系统"] == "工时系统 2.0"
     assert all(r["是否新增"] == "是" for r in rows)
     assert not any("13800000000" in str(v) for r in rows for v in r.values())
 

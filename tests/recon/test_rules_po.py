@@ -393,7 +393,11 @@ def test_exports_run(engine):
     files = [SQL_DIR / "mart" / "csv" / "acceptance_todo.sql",
              *[SQL_DIR / "mart" / "sheets" / n for n in ("30_acceptance_todo.sql", "31_revenue.sql", "32_po_findings.sql")]]
     out = {}
-    with engine.connect() as conn:
+    from fieldrecon.outputs import exports
+    from fieldrecon.recon import rules
+
+    with engine.begin() as conn:
+        exports.sheet_session(conn, BD, rules.bind_params(BD))
         for path in files:
             text = path.read_text(encoding="utf-8")
             out[path.stem] = [dict(r._mapping) for r in conn.execute(sa.text(text), {"business_date": BD})]
@@ -403,7 +407,59 @@ def test_exports_run(engine):
         (D(2026, 10, 1), "验收周期:2026-10-01至2026-10-31", "ready"),
     ]
     assert out["30_acceptance_todo"][0]["备注（粘贴到ISC）"] == "验收周期:2026-08-01至2026-08-31"
-    assert [(r["区域"], r["月份"], r["待验收金额"]) for r in out["31_revenue"]] == [
-        ("浙江", "2026-08", Decimal("310.00")), ("浙江", "2026-09", Decimal("300.00")),
-        ("浙江", "2026-10", Decimal("310.00"))]
+    # per region and service type, the region's total and the partner-wide total
+    assert [(r["区域"], r["服务类型"], r["可提交金额"], r["未验收合计"]) for r in out["31_revenue"]] == [
+        ("浙江", "维保", Decimal("920.00"), Decimal("920.00")), ("浙江", "合计", Decimal("920.00"), Decimal("920.00")),
+        ("全部", "合计", Decimal("920.00"), Decimal("920.00"))]
     assert {r["规则"] for r in out["32_po_findings"]} == {"PO-02"}
+    assert all(r["处理系统"] == "ISC" and r["责任人"] == "文员" and "验收周期:" in r["问题说明"] for r in out["32_po_findings"])
+
+
+def test_money_views_cover_every_service_type(engine):
+    """Every amount reaches a money view: ended cycles by state, per-ticket lines (ready, blocked,
+    tickets still open), 交付 lines without tickets, with region and partner-wide totals."""
+    put(engine, "isc_po_lines", [
+        line("PO1", 1, "维保", D(2026, 8, 1), D(2027, 7, 31), "3650.00"),
+        line("PO2", 1, "巡检", amount="500.00", ticket_refs="T1;T2"),
+        line("PO3", 1, "单次", amount="300.00", ticket_refs="T3", region="上海"),
+        line("PO4", 1, "交付", amount="1000.00", region="上海"),
+        line("PO5", 1, "整改", amount="200.00", ticket_refs="T4"),
+        line("PO6", 1, "交付", amount="900.00", po_status="已取消"),
+    ], EXTRACT)
+    put(engine, "isc_acceptances", [
+        acc("A1", D(2026, 8, 1), D(2026, 8, 31), amount="310.00"),
+        acc("A2", D(2026, 9, 1), D(2026, 9, 30), approval="已驳回", amount="300.00", decided=D(2026, 10, 10)),
+        acc("A3", None, None, amount="400.00", po_no="PO4", remark=""),
+    ], EXTRACT)
+    put(engine, "netcare_workorders", [
+        wo("T1"), wo("T2"), wo("T3", "单次现场服务", region="上海"), wo("T4", "整改", status="处理中"),
+    ], EXTRACT)
+    for family in ("checkin", "po"):
+        run_family(engine, family, BD)
+    with engine.connect() as conn:
+        items = [dict(r._mapping) for r in conn.execute(sa.text("select * from mart.money_items(:d)"), {"d": BD})]
+        totals = {(r.region, r.service_type): dict(r._mapping)
+                  for r in conn.execute(sa.text("select * from mart.money_totals(:d)"), {"d": BD})}
+    got = {(i["po_no"], i["cycle_start"], i["state"], i["rejected"]): i["amount"] for i in items}
+    assert got[("PO1", D(2026, 8, 1), "accepted", False)] == Decimal("310.00")
+    assert got[("PO1", D(2026, 9, 1), "ready", True)] == Decimal("300.00")  # rejected, to resubmit
+    assert got[("PO1", D(2026, 10, 1), "ready", False)] == Decimal("310.00")
+    assert got[("PO4", None, "accepted", False)] == Decimal("400.00")
+    assert got[("PO4", None, "awaiting_completion", False)] == Decimal("600.00")  # 交付: no ticket, no cycle
+    assert got[("PO5", None, "open_tickets", False)] == Decimal("200.00")
+    assert not any(i["po_no"] == "PO6" for i in items)  # cancelled
+    po2 = [i for i in items if i["po_no"] == "PO2"]
+    po3 = [i for i in items if i["po_no"] == "PO3"]
+    # closed 巡检 tickets without attachments: AT-01 blocks the line's acceptance
+    assert [(i["state"], i["amount"]) for i in po2] == [("blocked", Decimal("500.00"))]
+    assert any(b.startswith("AT-01 T1") for b in po2[0]["blocking_findings"])
+    assert len(po3) == 1 and po3[0]["state"] in ("ready", "blocked") and po3[0]["amount"] == Decimal("300.00")
+    everyone = totals[("全部", "合计")]
+    assert everyone["accepted_amount"] == Decimal("710.00")
+    assert everyone["outstanding_amount"] == Decimal("300.00") + 310 + 500 + 300 + 600 + 200
+    assert everyone["blocked_amount"] + everyone["ready_amount"] == Decimal("300.00") + 310 + 500 + 300
+    assert everyone["awaiting_completion_amount"] == Decimal("600.00")
+    assert totals[("上海", "合计")]["outstanding_amount"] == Decimal("900.00")
+    assert totals[("浙江", "维保")]["rejected_amount"] == Decimal("300.00")
+    assert sum(v["outstanding_amount"] for (r, t), v in totals.items() if r != "全部" and t == "合计") \
+        == everyone["outstanding_amount"]

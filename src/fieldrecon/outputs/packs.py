@@ -43,6 +43,7 @@ from fieldrecon import settings
 from fieldrecon.outputs import documents as run_documents
 from fieldrecon.outputs import render
 from fieldrecon.outputs.files import bom_csv, write_atomic, zip_archive
+from fieldrecon.outputs.sentences import HQ_REGION
 from fieldrecon.outputs.xlsx import Workbook, finish_sheet, workbook_bytes
 from fieldrecon.recon import rules
 from fieldrecon.settings import SQL_DIR
@@ -73,7 +74,7 @@ SERVICE_LABEL = {
 GATHER_KEYS = (("isc_po_lines", "po_no"), ("isc_acceptances", "po_no"), ("netcare_workorders", "ticket_no"),
                ("netcare_attachments", "ticket_no"), ("netcare_resident_attendance", "ticket_no"),
                ("punched_person_days", "ticket_no"))
-RUN_FILES = ("exceptions.xlsx", "findings.csv", "acceptance_todo.csv")
+RUN_FILES = ("exceptions.xlsx", "findings.csv", "acceptance_todo.csv", "reminders.csv", "问题清单.csv", "验收待办.csv")
 REGION_HEADERS = ("区域", "region")
 ALL_REGIONS_SHEETS = ("规则说明",)  # sheets with no regional data, kept in every region's copy
 
@@ -117,7 +118,17 @@ def zip_name(item: dict) -> str:
 
 
 def region_dir(region: str | None) -> str:
-    return safe_name(region or "无区域")
+    """Findings without a region are head office's (总部, outputs/sentences.py)."""
+    return safe_name(region or HQ_REGION)
+
+
+def _region_col(header: list) -> int | None:
+    return next((i for i, h in enumerate(header) if h in REGION_HEADERS), None)
+
+
+def _region_of(value) -> str | None:
+    """A row's region in a run file: empty and 总部 both mean head office (None)."""
+    return None if value in (None, "", HQ_REGION) else value
 
 
 # ---------------------------------------------------------------- canonical data
@@ -598,16 +609,16 @@ def regional_run_files(engine: sa.Engine, ctx, store: Path) -> dict:
     base = store / "runs" / ctx.business_date
     regions: set[str | None] = set()
     tables: dict[str, tuple[list[str], list[list[str]]]] = {}
-    for name in ("findings.csv", "acceptance_todo.csv", "reminders.csv"):
+    for name in RUN_FILES[1:]:
         path = out_dir / name
         if not path.exists():
             continue
         rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
         if rows:
             tables[name] = (rows[0], rows[1:])
-            if "region" in rows[0]:
-                i = rows[0].index("region")
-                regions |= {r[i] or None for r in rows[1:]}
+            i = _region_col(rows[0])
+            if i is not None:
+                regions |= {_region_of(r[i]) for r in rows[1:]}
     xlsx_path = out_dir / "exceptions.xlsx"
     with engine.connect() as conn:
         regions |= set(conn.execute(sa.text("select distinct region from packs.versions")).scalars())
@@ -615,8 +626,8 @@ def regional_run_files(engine: sa.Engine, ctx, store: Path) -> dict:
     for region in sorted(regions, key=lambda r: r or ""):
         target = base / region_dir(region)
         for name, (header, body) in tables.items():
-            i = header.index("region") if "region" in header else None
-            rows = [r for r in body if i is not None and (r[i] or None) == region]
+            i = _region_col(header)
+            rows = [r for r in body if i is not None and _region_of(r[i]) == region]
             write_atomic(target / name, bom_csv(header, rows))
             written += 1
         if xlsx_path.exists():
@@ -635,7 +646,7 @@ def regional_workbook(data: bytes, region: str | None) -> bytes:
                 wb.remove(ws)
             continue
         for r in range(ws.max_row, 1, -1):
-            if (ws.cell(r, col + 1).value or None) != region:
+            if _region_of(ws.cell(r, col + 1).value) != region:
                 ws.delete_rows(r)
         if ws.auto_filter.ref:
             ws.auto_filter.ref = f"A1:{ws.cell(1, max(ws.max_column, 1)).column_letter}{max(ws.max_row, 1)}"

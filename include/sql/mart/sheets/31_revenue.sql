@@ -1,19 +1,23 @@
 -- sheet: 收入
--- Per region (PO line's) and month (of the cycle's last day): amounts of the 维保/驻场 cycles that
--- ended, accepted, in approval, rejected and outstanding; and closed per-ticket work awaiting a PO
--- (open PO-08 findings, by month of 关单时间).
+-- Money of :business_date (mart.money_totals over mart.money_items): per region and service type,
+-- each region's total (服务类型 合计) and the partner-wide total (区域 全部) — every ended 维保/驻场
+-- cycle and every other line of every service type (per-ticket lines, 交付, …), by state: accepted,
+-- in approval, ready to submit, blocked, (of those) rejected before, tickets not yet all closed,
+-- 交付 lines awaiting completion; and the closed per-ticket work still awaiting a PO (PO-08).
 with final as (
     select
-        r.region as "区域",
-        r.month as "月份",
-        r.ended_amount as "已结束周期金额",
-        r.accepted_amount as "已验收金额",
-        r.submitted_amount as "审批中金额",
-        r.rejected_amount as "已驳回金额",
-        r.outstanding_amount as "待验收金额",
-        r.awaiting_po_tickets as "已关闭待下PO工单数"
-    from mart.revenue(cast(:business_date as date)) as r
+        m.region as "区域",
+        m.service_type as "服务类型",
+        m.accepted_amount as "已验收金额",
+        m.submitted_amount as "审批中金额",
+        m.ready_amount as "可提交金额",
+        m.blocked_amount as "阻塞金额",
+        m.rejected_amount as "其中已驳回待重提",
+        m.open_tickets_amount as "工单未全部关闭金额",
+        m.awaiting_completion_amount as "交付等待完工金额",
+        m.outstanding_amount as "未验收合计",
+        m.awaiting_po_tickets as "已关闭待下PO工单数"
+    from mart.money_totals(cast(:business_date as date)) as m
 )
 
 select * from final
-order by "区域", "月份"

@@ -4,7 +4,8 @@
 -- explain: 人天工单上派单工程师的打卡人天必须等于派单人天；多打卡随时报出，少打卡在提交关单申请（或待审核、已关闭）后报出。
 -- clause: 第5部分 4.1(2) "打卡人天=派单人天"; 4.5
 -- Person-day tickets: 单次现场服务, 事件值守, 高级软件现场支持 with 派单人天 set, and an FSE.
--- Punched = the FSE's punched person-days on the ticket (0 when none), compared as numbers.
+-- Punched = the FSE's punched person-days on the ticket (0 when none), compared as numbers;
+-- details.days lists them (the clerk's sentence names the days).
 with tickets as (
     select
         w.ticket_no,
@@ -24,7 +25,8 @@ punched as (
     select
         d.ticket_no,
         d.engineer_id,
-        count(*) as punched_days
+        count(*) as punched_days,
+        array_agg(d.day order by d.day) as punched_on
     from punched_person_days as d
     group by d.ticket_no, d.engineer_id
 ),
@@ -32,7 +34,8 @@ punched as (
 compared as (
     select
         t.*,
-        coalesce(p.punched_days, 0) as punched_days
+        coalesce(p.punched_days, 0) as punched_days,
+        coalesce(p.punched_on, '{}') as punched_on
     from tickets as t
     left join punched as p on p.ticket_no = t.ticket_no and p.engineer_id = t.engineer_id
 ),
@@ -45,6 +48,7 @@ final as (
         jsonb_build_object(
             'dispatched', c.dispatched_person_days,
             'punched', c.punched_days,
+            'days', to_jsonb(c.punched_on),
             'kind', case when c.punched_days > c.dispatched_person_days then 'more' else 'fewer' end
         ) as details
     from compared as c
