@@ -198,8 +198,9 @@ def test_every_source_has_extracts_named_per_contract(demo):
     assert set(by_source) == set(C.SOURCES)
     assert all(n >= 5 for n in by_source.values())
     end = manifest["end_date"].replace("-", "")
+    stale = set(manifest["clerk_states"]["stale_sources"])
     for s in C.SOURCES:
-        assert any(f["source"] == s and f"_{end}" in f["name"] for f in extracts), s
+        assert any(f["source"] == s and f"_{end}" in f["name"] for f in extracts) != (s in stale), s
     formats = Counter(f["format"] for f in extracts)
     assert formats["xlsx"] >= 10 and formats["csv"] >= 10
 
@@ -373,3 +374,19 @@ def test_rows_parse_like_the_contract_says(demo):
         reader = csv.DictReader(io.StringIO(data.decode(enc)))
         n = sum(1 for r in reader if not _quarantined(f["source"], r))
         assert n == f["rows"] - f["quarantined"]
+
+
+def test_every_state_a_clerk_meets_is_shown(demo):
+    """A blocked pack (AT-01 and PD-01 on an unaccepted line), one blocked by a single finding (for
+    the walk-through), a rejected cycle, a stale source and quarantined rows (issue 18)."""
+    _landing, manifest = demo
+    states = manifest["clerk_states"]
+    expected = {(f["rule_code"], f["ticket_no"]) for f in manifest["expected_findings"]}
+    packs = states["blocked_packs"]
+    assert [sorted(b["rule_code"] for b in p["blocked_by"]) for p in packs] == [["AT-01", "PD-01"], ["PD-01"]]
+    for p in packs:
+        assert all((b["rule_code"], b["ticket_no"]) in expected for b in p["blocked_by"])
+        assert p["region"] and p["po_no"]
+    assert states["rejected_cycle"] and states["rejected_cycle"]["cycle_start"].endswith("-01")
+    assert states["stale_sources"] == ["timesheet_engineers"]
+    assert states["quarantined_rows"] > 0

@@ -282,8 +282,9 @@ def test_report_content_and_pdf_text(engine, tmp_path):
     tickets = list(wb["问题处理清单"].iter_rows(min_row=2, values_only=True))
     assert [(t[0], t[2], t[6]) for t in tickets] == [("XC-9", "已关闭", "新开、关闭")]
     summary = {r[0]: r[1] for r in wb["概要"].iter_rows(min_row=2, values_only=True)}
-    assert summary["2026-10 月累计异常（上限 4）"] == 0
-    assert summary["近三个月累计异常 2026-08 起（上限 12）"] == 1  # the late arrival of 29 Sep
+    # the week's attendance ends on Wed 30 Sep (National Day follows): September's totals, not an empty October
+    assert summary["2026-09 月累计异常（上限 4）"] == 1  # the late arrival of 29 Sep
+    assert summary["近三个月累计异常 2026-07 起（上限 12）"] == 1
     # the monthly report: September's resident PO cycle and the 3-month trend
     month = rows[("monthly", T1, "E1", D(2026, 9, 16), D(2026, 9, 30))]
     mfiles = file_bytes(month)

@@ -28,6 +28,11 @@ Manifest (JSON-serialisable)::
     expected_counts: findings per rule code; injections: what was injected, per rule code
     calendar_unknown_years: years a working-day rule may need that chinesecalendar lacks
         (then CAL-01 would also fire; it is not listed in expected_findings)
+    clerk_states: where each state a clerk meets is shown — blocked_packs (po_no, po_line_no, region,
+        blocked_by: the findings that block it; the second is blocked by one PD-01, which the
+        walk-through marks explained), rejected_cycle, stale_sources (sources whose newest extract
+        is older than the end date), quarantined_rows. An explained finding is a clerk's mark on the
+        download page (recon.triage_marks), never an extract: see the README's clerks' section.
 """
 
 from __future__ import annotations
@@ -90,6 +95,11 @@ def generate(landing_dir: Path, *, seed: int = 7, engineers: int = 40, months: i
         "expected_counts": dict(sorted(Counter(f["rule_code"] for f in findings).items())),
         "injections": inj.notes,
         "calendar_unknown_years": unknown_years,
+        "clerk_states": {
+            **inj.clerk_states(),
+            "stale_sources": writer.stale_sources,
+            "quarantined_rows": sum(f["quarantined"] for f in files if f["kind"] in ("extract", "redelivery")),
+        },
         "entities": {
             "engineers": len(world.engineers), "tickets": len(world.tickets),
             "punches": sum(len(v.punches) for v in world.visits), "timesheet_entries": len(world.entries),

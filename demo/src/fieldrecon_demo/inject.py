@@ -160,9 +160,96 @@ class Injector:
         self.at()
         self.dq()
         self.ch()
+        self.blocked_packs()
 
     def run_acceptances(self) -> None:
+        self.unaccept_blocked_lines()
+        self.rejected_cycle()
         self.po_acceptances()
+
+    # ------------------------------------------------------------------ states a clerk meets
+    # Chosen without the rng (first candidate in PO order) so the other injections stay as they were.
+
+    def blocked_packs(self):
+        """Two per-ticket 单次 lines whose packs a clerk cannot submit yet (their acceptances are
+        dropped in unaccept_blocked_lines): one blocked by a missing 单次人天日报 (AT-01) and by
+        punched days below 派单人天 (PD-01) — the README's 阻塞 flow —, one by PD-01 alone (the
+        finding a clerk explains in the walk-through, after which the pack is ready). Only lines
+        all of whose tickets no other injection touched, so nothing else blocks them."""
+        w = self.w
+        by_ticket = defaultdict(list)
+        for a in w.attachments:
+            if a.ticket is not None:
+                by_ticket[id(a.ticket)].append(a)
+        fit = {id(t) for t in self.visible_field_tickets(PERSON_DAY_TYPES)
+               if t.closed is not None and t.closed < self.T and t.reject_at is None and t.eng is not None
+               and any(a.kind == "单次人天日报" for a in by_ticket[id(t)])}
+        lines = sorted((ln for ln in w.lines if ln.tag == "ticket" and ln.service_type == "单次"
+                        and ln.hist[0][0] < self.T and id(ln) not in self.used_lines),
+                       key=lambda ln: (ln.po_no, ln.line_no))
+        self.blocked: list[dict] = []
+        for kinds in (("AT-01", "PD-01"), ("PD-01",)):
+            line = next((ln for ln in lines if id(ln) not in self.used_lines and len(ln.tickets) >= len(kinds)
+                         and all(id(t) in fit and self.free(t) for t in ln.tickets)), None)
+            if line is None:
+                continue
+            self.used_lines.add(id(line))
+            found = []
+            pd_ticket = line.tickets[0]
+            pd_ticket.ppd = Decimal(len(pd_ticket.visits) + 1)
+            self.expect("PD-01", ticket=pd_ticket, eng=pd_ticket.eng)
+            found.append({"rule_code": "PD-01", "ticket_no": pd_ticket.no, "engineer_id": pd_ticket.eng.eid})
+            if "AT-01" in kinds:
+                at_ticket = line.tickets[1]
+                for a in by_ticket[id(at_ticket)]:
+                    if a.kind == "单次人天日报":
+                        w.attachments.remove(a)
+                self.expect("AT-01", ticket=at_ticket)
+                found.append({"rule_code": "AT-01", "ticket_no": at_ticket.no})
+            self.use(*line.tickets)
+            self.blocked.append({"po_no": line.po_no, "po_line_no": line.line_no, "region": line.region,
+                                 "blocked_by": found, "_line": line})
+            self.note("PD-01", f"blocked pack {line.po_no}/{line.line_no}: " + ", ".join(
+                f"{f['rule_code']} {f['ticket_no']}" for f in found) + " on a line not yet accepted")
+
+    def unaccept_blocked_lines(self):
+        for b in getattr(self, "blocked", []):
+            line = b["_line"]
+            for acc in list(line.acceptances):
+                line.acceptances.remove(acc)
+                self.w.acceptances.remove(acc)
+
+    def rejected_cycle(self):
+        """A 维保 cycle whose only acceptance ISC rejected and nobody resubmitted: on the to-do as
+        已驳回待重提 (no PO-02: a rejected cycle is not `due`; its rejection counts toward PO-06)."""
+        self.rejected = None
+        annual = sorted((ln for ln in self.w.lines if ln.tag == "annual" and ln.hist[0][0] < self.T
+                         and id(ln) not in self.used_lines), key=lambda ln: (ln.po_no, ln.line_no))
+        for line in annual:
+            ended = self._ended_cycles(line)
+            if not ended:
+                continue
+            s, e, _amount = ended[-1]
+            covering = self._covering(line, s, e)
+            if len(covering) != 1 or covering[0].period != (s, e):
+                continue
+            acc = covering[0]
+            h = acc.state_at(self.T)
+            if h is None or h[1] != "已通过":
+                continue
+            self._reject(acc, then_approve=False)
+            self.used_lines.add(id(line))
+            self.rejected = {"po_no": line.po_no, "po_line_no": line.line_no, "region": line.region,
+                             "cycle_start": s.isoformat(), "cycle_end": e.isoformat()}
+            self.note("PO-06", f"维保 line {line.po_no}/{line.line_no}: cycle {s}..{e} rejected, not resubmitted")
+            return
+
+    def clerk_states(self) -> dict:
+        """Where the demo shows each state a clerk meets (manifest `clerk_states`)."""
+        return {
+            "blocked_packs": [{k: v for k, v in b.items() if not k.startswith("_")} for b in getattr(self, "blocked", [])],
+            "rejected_cycle": getattr(self, "rejected", None),
+        }
 
     # ------------------------------------------------------------------ PD
 
