@@ -432,7 +432,8 @@ def test_dq01_unknown_tickets_are_dq_only(engine):
         [entry("X2", "E1", D1), entry(None, "E1", D2, kind="培训")],
     )
     assert found == {("DQ-01", "X1", None, None), ("DQ-01", "X2", None, None)}
-    assert one(engine, "DQ-01", ("X1", None, None))["region"] is None
+    # the ticket is unknown: the region comes from the engineers whose rows name it
+    assert one(engine, "DQ-01", ("X1", None, None))["region"] == "浙江"
 
 
 def test_dq02_site_without_coordinates(engine):
@@ -454,7 +455,9 @@ def test_dq03_unknown_engineer(engine):
     )
     assert found == {("DQ-03", None, "E9", None), ("DQ-03", None, "E8", None), ("DQ-03", None, "E7", None),
                      ("PD-02", "T1", "E8", None)}
-    assert one(engine, "DQ-03", (None, "E9", None))["region"] is None
+    # the engineer is unknown: the region comes from the tickets naming it; none known -> 总部 (empty)
+    assert one(engine, "DQ-03", (None, "E9", None))["region"] == "浙江"
+    assert one(engine, "DQ-03", (None, "E7", None))["region"] is None
 
 
 def test_rerun_is_identical(engine):
