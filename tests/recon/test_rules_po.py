@@ -283,6 +283,9 @@ def test_monthly_rejection_rate(engine):
     assert subjects(engine, "PO-06") == {("PO-06", "2026-10")}
     f = findings(engine, BD, "PO-06")[0]
     assert f["region"] == "上海" and f["details"]["decided"] == 35 and f["details"]["rejected"] == 2
+    # beside it the partner-wide month: 浙江's 3 of 100 and 上海's 2 of 35 = 5 / 135
+    assert (f["details"]["partner_decided"], f["details"]["partner_rejected"], f["details"]["partner_rate"]) == (
+        135, 5, 0.037)
     # exactly 3 %: add 3 rejections to a 97-approval month elsewhere is the 浙江 case above (none)
     assert all(x["region"] != "浙江" for x in findings(engine, BD, "PO-06"))
 

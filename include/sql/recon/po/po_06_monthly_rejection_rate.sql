@@ -8,6 +8,8 @@
 -- (验收单号, 审批状态) pair with 审批状态 已通过 or 已驳回, dated by the 审批日期 of the newest extract row
 -- showing it; its region is that of the PO line the row names (empty when ISC does not have the
 -- line). A decision without 审批日期 has no month and is not counted. Subject: region, month.
+-- details also carry the partner-wide month (partner_decided, partner_rejected, partner_rate):
+-- the KPI's own figure, beside the region's.
 with params as (
     select cast(:po06_max_reject_rate as numeric) as max_rate
 ),
@@ -30,6 +32,16 @@ monthly as (
     group by l.region, to_char(d.decided_on, 'YYYY-MM')
 ),
 
+partner as (
+    -- the KPI itself is partner-wide: every region's decisions of the month, shown beside the region's
+    select
+        m.month,
+        sum(m.decided) as decided,
+        sum(m.rejected) as rejected
+    from monthly as m
+    group by m.month
+),
+
 final as (
     select
         m.region,
@@ -38,9 +50,13 @@ final as (
             'decided', m.decided,
             'rejected', m.rejected,
             'rate', round(cast(m.rejected as numeric) / m.decided, 4),
-            'rejected_acceptances', m.rejected_acceptances
+            'rejected_acceptances', m.rejected_acceptances,
+            'partner_decided', w.decided,
+            'partner_rejected', w.rejected,
+            'partner_rate', round(cast(w.rejected as numeric) / w.decided, 4)
         ) as details
     from monthly as m
+    inner join partner as w on w.month = m.month
     cross join params as p
     where cast(m.rejected as numeric) > p.max_rate * m.decided
 )
