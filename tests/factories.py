@@ -53,7 +53,7 @@ def clear(engine: sa.Engine) -> None:
     """Empty the staging rows, registry and findings (between independent cases of one module)."""
     with engine.begin() as conn:
         tables = [f"staging.{s}_rows" for s in SOURCES] + [f"raw.{s}" for s in SOURCES]
-        conn.execute(sa.text(f"truncate {', '.join(tables)}, ops.quarantine, recon.finding_snapshots, recon.rule_runs, ops.files cascade"))
+        conn.execute(sa.text(f"truncate {', '.join(tables)}, ops.quarantine, recon.finding_snapshots, recon.previous_day_findings, recon.rule_runs, ops.files cascade"))
 
 
 def findings(engine: sa.Engine, business_date: dt.date, rule_code: str | None = None) -> list[dict]:

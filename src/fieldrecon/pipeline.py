@@ -38,6 +38,7 @@ class RunContext:
     archive_dir: str
     run_id: int | None = None
     params: dict | None = None
+    publish_dir: str | None = None  # where finish publishes output_dir (the run's staging folder)
 
     @property
     def date(self) -> dt.date:
@@ -100,9 +101,47 @@ def prepare(ctx: RunContext, airflow_run_id: str | None = None) -> RunContext:
             ),
             {"d": ctx.date, "a": ctx.as_of, "r": airflow_run_id},
         ).scalar_one()
+    stage_outputs(ctx, eng)
     record(ctx.run_id, "prepare", {"migrations_applied": applied, "calendar": cal,
                                    "seconds": round(time.monotonic() - t0, 2)})
     return ctx
+
+
+def stage_outputs(ctx: RunContext, eng: sa.Engine) -> None:
+    """Point the run's steps at a staging folder `<root>/.<date>.tmp-<run id>` that `finish` publishes
+    in one rename, so a date's outputs appear whole or not at all; a failed run's folder never
+    becomes the date's outputs. Staging folders of earlier runs of this date, and of runs that
+    have ended, are removed first (what a failed run left behind)."""
+    final = Path(ctx.output_dir)
+    root = final.parent
+    ctx.publish_dir = str(final)
+    ctx.output_dir = str(root / f".{final.name}.tmp-{ctx.run_id}")
+    remove_stale_staging(root, final.name, ctx.run_id, eng)
+    Path(ctx.output_dir).mkdir(parents=True, exist_ok=True)
+
+
+def remove_stale_staging(root: Path, date_name: str, run_id: int, eng: sa.Engine) -> list[str]:
+    import re
+    import shutil
+
+    if not root.is_dir():
+        return []
+    found = {}
+    for p in root.iterdir():
+        m = re.fullmatch(r"\.(\d{4}-\d{2}-\d{2})\.(?:tmp|old)-(?:\.\d{4}-\d{2}-\d{2}\.tmp-)?(\d+)", p.name)
+        if m and p.is_dir() and int(m.group(2)) != run_id:
+            found[p] = (m.group(1), int(m.group(2)))
+    if not found:
+        return []
+    with eng.connect() as conn:
+        running = set(conn.execute(sa.text("select run_id from ops.runs where run_id = any(:ids) and status = 'running' "
+                                           "and finished_at is null"), {"ids": [r for _, r in found.values()]}).scalars())
+    removed = []
+    for p, (day, rid) in sorted(found.items()):
+        if (day == date_name and rid < run_id) or rid not in running:
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p.name)
+    return removed
 
 
 def landing_path(url: str):
@@ -175,13 +214,28 @@ def run_in_process(business_date: dt.date, landing: str | None = None, output_ro
                    params: dict | None = None, families=rules.FAMILIES) -> dict:
     """Every step in order in this process (the DAG runs the same steps as tasks)."""
     ctx = prepare(make_context(business_date, landing, output_root, params))
-    pull_extracts(ctx)
-    for source in SOURCES:
-        load_source(ctx, source)
-    quality_summary(ctx)
-    for family in families:
-        run_rules(ctx, family)
-    resident_reports(ctx)
-    exports(ctx)
-    acceptance_packs(ctx)
-    return finish(ctx)
+    try:
+        pull_extracts(ctx)
+        for source in SOURCES:
+            load_source(ctx, source)
+        quality_summary(ctx)
+        for family in families:
+            run_rules(ctx, family)
+        resident_reports(ctx)
+        exports(ctx)
+        acceptance_packs(ctx)
+        return finish(ctx)
+    except BaseException:
+        fail(ctx)
+        raise
+
+
+def fail(ctx: RunContext) -> None:
+    """A run that cannot finish: its staging folder goes, the date's published outputs stay as they were."""
+    import shutil
+
+    if ctx.publish_dir and ctx.output_dir != ctx.publish_dir:
+        shutil.rmtree(ctx.output_dir, ignore_errors=True)
+    with engine().begin() as conn:
+        conn.execute(sa.text("update ops.runs set status = 'failed', finished_at = now() where run_id = :r and status = 'running'"),
+                     {"r": ctx.run_id})

@@ -1,15 +1,17 @@
-"""Backfill correctness: five business dates run forward in one fresh warehouse and backwards in
-another give, per date, the same findings snapshot (with details), cycle states, resident-report
-and pack contents, and — once the same dates have run — byte-identical findings.csv and
-acceptance_todo.csv. Run-time fields (durations, arrival times, run ids) are not compared: they
-live only in ops.* and run_summary.json, by design."""
+"""Order independence: business dates run forward in one fresh warehouse, backwards in another
+and two at a time (separate processes) in a third give, per date, the same findings snapshot,
+cycle states, report and pack contents, and byte-identical published outputs — every file of the
+date's output folder except run_summary.json (run ids, durations, arrival times: run facts by
+design), straight from each date's own run, with no re-export afterwards."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import multiprocessing
 import os
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -20,45 +22,51 @@ from fieldrecon.warehouse import connection
 
 pytestmark = pytest.mark.system
 
-DATES = [dt.date(2026, 11, 16) + dt.timedelta(days=i) for i in range(5)]
+DATES = [dt.date(2026, 11, 16) + dt.timedelta(days=i) for i in range(4)]
+RUN_FACTS = {"run_summary.json"}
 
 
-def _state(eng, d: dt.date) -> dict[str, str]:
+def _state(eng, d: dt.date) -> dict[str, list[str]]:
     queries = {
         "findings": "select finding_id, rule_code, severity, region, ticket_no, engineer_id, day, rfc_no, task_no, "
-                    "po_no, po_line_no, cycle_start, acceptance_no, month, details::text from recon.finding_snapshots "
-                    "where business_date = :d order by finding_id",
+                    "po_no, po_line_no, cycle_start, acceptance_no, month, details::text, is_new, status "
+                    "from recon.findings_as_of(:d) order by finding_id",
         "cycles": "select * from mart.cycle_schedule where business_date = :d order by po_no, po_line_no, cycle_start",
-        # a report's status (late/generated) depends on which earlier dates have run, like first_seen: not compared
         "reports": "select report_kind, ticket_no, engineer_id, period_key, content_hash "
                    "from mart.resident_reports where business_date = :d order by 1, 2, 3, 4",
         "packs": "select r.pack_key, v.content_sha256, v.status from packs.pack_runs r join packs.versions v "
                  "using (pack_key, version_no) where r.business_date = :d order by 1",
     }
-    out = {}
     with eng.connect() as c:
-        for name, q in queries.items():
-            rows = c.execute(sa.text(q), {"d": d}).all()
-            out[name] = [repr(tuple(r)) for r in rows]
-    return out
+        return {name: [repr(tuple(r)) for r in c.execute(sa.text(q), {"d": d}).all()] for name, q in queries.items()}
 
 
-def _run_order(tmp, order, landing, monkeypatch_env):
+def _files(outputs, d: dt.date) -> dict[str, str]:
+    folder = outputs / d.isoformat()
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in RUN_FACTS}
+
+
+def _run_one(d: dt.date, landing: str, outputs: str) -> None:
+    connection.engine.cache_clear()
+    pipeline.run_in_process(d, landing, outputs)
+
+
+def _run(tmp, landing, env, order: list[dt.date] | None = None, concurrent: bool = False):
     db = f"fr_order_{uuid.uuid4().hex[:8]}"
     home = tmp / db
-    monkeypatch_env(db, home)
+    env(db, home)
     outputs = home / "outputs"
-    for d in order:
-        pipeline.run_in_process(d, str(landing), str(outputs))
-    # once the same dates have run, each date's exports are a function of the warehouse alone
-    for d in DATES:
-        ctx = pipeline.make_context(d, str(landing), str(outputs))
-        pipeline.exports(ctx)
+    if concurrent:
+        pipeline.prepare(pipeline.make_context(DATES[0], str(landing), str(outputs)))  # migrate once, up front
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for f in [pool.submit(_run_one, d, str(landing), str(outputs)) for d in DATES]:
+                f.result()
+    else:
+        for d in order:
+            pipeline.run_in_process(d, str(landing), str(outputs))
     eng = connection.engine()
-    state = {d: _state(eng, d) for d in DATES}
-    files = {d: {n: hashlib.sha256((outputs / d.isoformat() / n).read_bytes()).hexdigest()
-                 for n in ("findings.csv", "acceptance_todo.csv")} for d in DATES}
-    return db, state, files
+    return {d: _state(eng, d) for d in DATES}, {d: _files(outputs, d) for d in DATES}
 
 
 @pytest.fixture
@@ -68,9 +76,8 @@ def env(monkeypatch):
     def use(db, home):
         created.append(db)
         monkeypatch.setenv("FIELDRECON_DB", db)
-        monkeypatch.setenv("FIELDRECON_ARCHIVE", str(home / "archive"))
-        monkeypatch.setenv("FIELDRECON_PACKS", str(home / "packs"))
-        monkeypatch.setenv("FIELDRECON_REPORTS", str(home / "reports"))
+        for k in ("archive", "packs", "reports"):
+            monkeypatch.setenv(f"FIELDRECON_{k.upper()}", str(home / k))
         connection.engine.cache_clear()
 
     yield use
@@ -80,17 +87,24 @@ def env(monkeypatch):
         for db in created:
             if not os.environ.get("FIELDRECON_KEEP_TEST_DB"):
                 c.execute(sa.text(f'drop database if exists "{db}" with (force)'))
+    admin.dispose()
 
 
-def test_forward_and_backward_give_identical_results(tmp_path, env):
+def test_forward_backward_and_concurrent_runs_give_identical_outputs(tmp_path, env):
     landing = tmp_path / "landing"
     generate(landing, seed=3, engineers=12, months=2, end_date=DATES[-1])
-    _, forward, forward_files = _run_order(tmp_path, DATES, landing, env)
-    _, backward, backward_files = _run_order(tmp_path, list(reversed(DATES)), landing, env)
+    forward, forward_files = _run(tmp_path, landing, env, DATES)
+    backward, backward_files = _run(tmp_path, landing, env, list(reversed(DATES)))
+    both, both_files = _run(tmp_path, landing, env, concurrent=True)
     assert any(forward[d]["findings"] for d in DATES)
     assert any(forward[d]["packs"] for d in DATES) and any(forward[d]["reports"] for d in DATES)
-    for d in DATES:
-        for part in forward[d]:
-            diff = set(forward[d][part]) ^ set(backward[d][part])
-            assert not diff, (d, part, sorted(diff)[:6])
-        assert forward_files[d] == backward_files[d], d
+    assert all({"findings.csv", "exceptions.xlsx", "quarantine.xlsx", "acceptance_todo.csv"} <= set(forward_files[d])
+               for d in DATES)
+    for other, other_files in ((backward, backward_files), (both, both_files)):
+        for d in DATES:
+            for part in forward[d]:
+                diff = set(forward[d][part]) ^ set(other[d][part])
+                assert not diff, (d, part, sorted(diff)[:6])
+            differ = sorted(n for n in forward_files[d].keys() | other_files[d].keys()
+                            if forward_files[d].get(n) != other_files[d].get(n))
+            assert not differ, (d, differ)

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 FINDINGS_CSV_COLUMNS = [
     "rule_code", "region", "ticket_no", "engineer_id", "day", "rfc_no", "task_no", "po_no", "po_line_no",
-    "cycle_start", "acceptance_no", "month", "severity", "finding_id", "first_seen_as_of", "new", "details",
+    "cycle_start", "acceptance_no", "month", "severity", "finding_id", "new", "details",
 ]
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 FAMILY_ZH = {"checkin": "打卡核对", "attendance": "驻场考勤", "changes": "变更单", "po": "PO验收与附件",

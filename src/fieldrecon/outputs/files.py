@@ -110,8 +110,22 @@ def install_log_masking() -> None:
 # ---------------------------------------------------------------- files
 
 
+TEXT_SUFFIXES = (".csv", ".json", ".html", ".txt", ".md")
+
+
+def mask_text_file(name: str, data: bytes) -> bytes:
+    """A text file's bytes with mobile numbers masked (other files as they are)."""
+    if not str(name).lower().endswith(TEXT_SUFFIXES):
+        return data
+    text = data.decode("utf-8", errors="surrogateescape")
+    masked = mask_phones(text)
+    return data if masked == text else masked.encode("utf-8", errors="surrogateescape")
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write next to the target and rename, so a reader never sees a half-written file."""
+    """Write next to the target and rename, so a reader never sees a half-written file (and a text
+    file never holds a mobile number)."""
+    data = mask_text_file(path.name, data)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -122,6 +136,35 @@ def write_atomic(path: Path, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        at_fdcwd, rename_exchange = -100, 2
+        return libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def publish_folder(staged: Path, target: Path) -> None:
+    """Make a fully written folder the target in one rename: readers see the previous folder whole
+    or the new one whole, never a mixture. The previous folder is removed afterwards."""
+    import shutil
+
+    staged, target = Path(staged), Path(target)
+    if not target.exists():
+        os.rename(staged, target)
+        return
+    if not _exchange(staged, target):  # no atomic exchange here: two renames, a moment without the folder
+        old = target.with_name(f".{target.name}.old-{staged.name}")
+        os.rename(target, old)
+        os.rename(staged, target)
+        staged = old
+    shutil.rmtree(staged)
 
 
 def bom_csv(header: Sequence[str] | None, rows: Iterable[Sequence]) -> bytes:
@@ -159,5 +202,5 @@ def zip_archive(files: dict[str, bytes]) -> bytes:
             info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            z.writestr(info, files[name])
+            z.writestr(info, mask_text_file(name, files[name]))
     return out.getvalue()

@@ -107,7 +107,9 @@ def environment(templates_dir: str | None = None) -> Environment:
 
 def render_html(template_name: str, context: dict) -> str:
     """Render `include/templates/<template_name>` with `context` (autoescaped, strict)."""
-    return environment().get_template(template_name).render(**context)
+    from fieldrecon.outputs.files import mask_phones  # no mobile number in a document, whatever field it came in
+
+    return mask_phones(environment().get_template(template_name).render(**context))
 
 
 # ---------------------------------------------------------------- Typst markup

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from fieldrecon.outputs.files import mask_phones, write_atomic
+from fieldrecon.outputs.files import mask_phones, publish_folder, write_atomic
 
 
 def late_files(conn: sa.Connection, file_ids: list[int], business_date: dt.date) -> dict | None:
@@ -30,6 +30,22 @@ def late_files(conn: sa.Connection, file_ids: list[int], business_date: dt.date)
             f"--to-date {last.isoformat()}T02:00:00+08:00 --reprocess-behavior completed"
         ),
     }
+
+
+def publish(ctx, staged: Path, target: Path) -> None:
+    """Publish the run's staging folder as the date's outputs. A step of this run re-run after an
+    earlier publish (an Airflow task cleared) staged only its own files: the rest of this run's
+    outputs are taken over from the published folder, which this same run wrote."""
+    import shutil
+
+    marker = target / "run_summary.json"
+    if target.is_dir() and marker.is_file() and json.loads(marker.read_text("utf-8")).get("run_id") == ctx.run_id:
+        for p in target.rglob("*"):
+            dest = staged / p.relative_to(target)
+            if p.is_file() and not dest.exists():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(p, dest)
+    publish_folder(staged, target)
 
 
 def finish(engine: sa.Engine, ctx) -> dict:
@@ -75,4 +91,6 @@ def finish(engine: sa.Engine, ctx) -> dict:
                              "where run_id = :r"), {"s": json.dumps({"final": out}, default=str, ensure_ascii=False), "r": ctx.run_id})
     write_atomic(Path(ctx.output_dir) / "run_summary.json",
                  mask_phones(json.dumps(out, default=str, ensure_ascii=False, indent=2)).encode("utf-8"))
+    if getattr(ctx, "publish_dir", None) and ctx.publish_dir != ctx.output_dir:
+        publish(ctx, Path(ctx.output_dir), Path(ctx.publish_dir))
     return out

@@ -188,7 +188,7 @@ def rule_columns(conn: sa.Connection, rule: RuleFile, body: str, params: dict) -
     return cols
 
 
-def insert_sql(rule: RuleFile, body: str, cols: list[str]) -> str:
+def insert_sql(rule: RuleFile, body: str, cols: list[str], target: str = "recon.finding_snapshots") -> str:
     """The statement that writes a rule's findings, its envelope filled by column name."""
     def col(name: str) -> str:
         return f"f.{name}" if name in cols else "null"
@@ -205,7 +205,7 @@ def insert_sql(rule: RuleFile, body: str, cols: list[str]) -> str:
     details = "coalesce(f.details, '{}'::jsonb)" if "details" in cols else "'{}'::jsonb"
     values = ", ".join(col(k) for k in ("region", *SUBJECT_KEYS))
     return f"""
-insert into recon.finding_snapshots (
+insert into {target} (
     business_date, as_of, finding_id, rule_code, severity, region, {", ".join(SUBJECT_KEYS)}, details
 )
 select
@@ -216,13 +216,44 @@ from ({body}) as f
 """
 
 
+def previous_day(conn: sa.Connection, family: str, rules: list[RuleFile], business_date: dt.date,
+                 overrides: dict | None) -> None:
+    """The family's findings as of the day before, evaluated now on the same data, into
+    recon.previous_day_findings under this run's business date: `new` and `resolved` then depend
+    on this run alone, never on which other dates have run. The evaluation's own mart snapshot
+    rows (of the day before) are rolled back: another date's outputs are not this run's to write."""
+    params = bind_params(business_date - dt.timedelta(days=1), overrides)
+    rows = []
+    with conn.begin_nested() as sp:
+        conn.execute(sa.text("create temp table previous_findings (like recon.finding_snapshots) on commit drop"))
+        materialise_staging(conn, params["as_of"])
+        materialise_models(conn, family, params)
+        write_snapshots(conn, family, params)
+        for rule in rules:
+            body = rule.sql.strip().rstrip(";")
+            cols = rule_columns(conn, rule, body, params)
+            conn.execute(sa.text(insert_sql(rule, body, cols, "pg_temp.previous_findings")),
+                         {**params, "rule_code": rule.code, "rule_severity": rule.severity})
+        rows = [dict(r._mapping) for r in conn.execute(sa.text("select * from pg_temp.previous_findings"))]
+        sp.rollback()
+    conn.execute(sa.text("delete from recon.previous_day_findings where business_date = :d and rule_code = any(:c)"),
+                 {"d": business_date, "c": [r.code for r in rules]})
+    if rows:
+        cols = list(rows[0])
+        conn.execute(sa.text(f"insert into recon.previous_day_findings ({', '.join(cols)}) "
+                             f"values ({', '.join(':' + c for c in cols)})"),
+                     [dict(r, business_date=business_date, details=json.dumps(r["details"])) for r in rows])
+
+
 def run_family(engine: sa.Engine, family: str, business_date: dt.date, overrides: dict | None = None) -> dict[str, int]:
-    """Recompute one family's findings for one business date; returns findings per rule code."""
+    """Recompute one family's findings for one business date (and, for `new`, for the day before
+    on the same data); returns findings per rule code."""
     params = bind_params(business_date, overrides)
     rules = rule_files(family)
     counts: dict[str, int] = {}
     public_params = {k: v for k, v in params.items() if k not in ("business_date", "as_of")}
     with engine.begin() as conn:
+        previous_day(conn, family, rules, business_date, overrides)
         materialise_staging(conn, params["as_of"])
         materialise_models(conn, family, params)
         write_snapshots(conn, family, params)

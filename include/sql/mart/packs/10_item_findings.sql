@@ -53,7 +53,6 @@ final as (
         f.acceptance_no,
         f.cycle_start,
         f.details,
-        f.first_seen_as_of,
         f.is_new,
         k.reason as triage_reason,
         k.filing_ref as triage_filing_ref,

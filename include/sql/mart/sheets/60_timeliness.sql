@@ -86,7 +86,6 @@ final as (
             when 'SL-03' then 'FSE 在 NetCare 提交关单申请并说明超时原因'
             else 'FSE 在时限前在 NetCare 提交关单申请'
         end as "处理办法",
-        o.first_seen_as_of as "首次发现",
         case when o.is_new then '是' else '否' end as "是否新增"
     from open_findings as o
     left join late_days as d on d.finding_id = o.finding_id
