@@ -43,6 +43,14 @@ def engine():
 KINDS = ("unit", "db", "system")
 
 
+def pytest_configure(config):
+    """With parallel workers (bin/test runs pytest-xdist), start the embedded server once, here in
+    the controller, before the workers ask for it at the same time."""
+    parallel = getattr(config.option, "numprocesses", None)
+    if parallel and not hasattr(config, "workerinput") and not os.environ.get("AIRFLOW_CONN_WAREHOUSE"):
+        connection.embedded_server()
+
+
 def pytest_collection_modifyitems(config, items):
     """Every test says what it needs (exactly one of unit / db / system), and a unit test never
     asks for the database: that keeps `pytest -m unit` a fast inner loop."""
