@@ -196,7 +196,9 @@ def typst_environment(templates_dir: str | None = None) -> Environment:
 
 def render_typst(template_name: str, context: dict) -> str:
     """The Typst markup of `include/templates/<template_name>` for `context`."""
-    return typst_environment().get_template(template_name).render(**context)
+    from fieldrecon.outputs.files import mask_phones  # no mobile number in a PDF either
+
+    return mask_phones(typst_environment().get_template(template_name).render(**context))
 
 
 # ---------------------------------------------------------------- PDF
