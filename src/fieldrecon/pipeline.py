@@ -110,8 +110,8 @@ def prepare(ctx: RunContext, airflow_run_id: str | None = None) -> RunContext:
 def stage_outputs(ctx: RunContext, eng: sa.Engine) -> None:
     """Point the run's steps at a staging folder `<root>/.<date>.tmp-<run id>` that `finish` publishes
     in one rename, so a date's outputs appear whole or not at all; a failed run's folder never
-    becomes the date's outputs. Staging folders of earlier runs of this date, and of runs that
-    have ended, are removed first (what a failed run left behind)."""
+    becomes the date's outputs. Staging folders of earlier runs of this date, and of runs of other
+    dates that have ended (success, or failed under Airflow), are removed first."""
     final = Path(ctx.output_dir)
     root = final.parent
     ctx.publish_dir = str(final)
@@ -134,11 +134,13 @@ def remove_stale_staging(root: Path, date_name: str, run_id: int, eng: sa.Engine
     if not found:
         return []
     with eng.connect() as conn:
-        running = set(conn.execute(sa.text("select run_id from ops.runs where run_id = any(:ids) and status = 'running' "
-                                           "and finished_at is null"), {"ids": [r for _, r in found.values()]}).scalars())
+        # ended for sure: published (success) or failed under Airflow (an in-process run removes its own)
+        ended = set(conn.execute(sa.text(
+            "select run_id from ops.runs where run_id = any(:ids) and (status = 'success' "
+            "or (status = 'failed' and airflow_run_id is not null))"), {"ids": [r for _, r in found.values()]}).scalars())
     removed = []
     for p, (day, rid) in sorted(found.items()):
-        if (day == date_name and rid < run_id) or rid not in running:
+        if (day == date_name and rid < run_id) or rid in ended:
             shutil.rmtree(p, ignore_errors=True)
             removed.append(p.name)
     return removed

@@ -235,8 +235,18 @@ def test_a_dead_runs_staging_folder_goes_with_the_next_run(world):
     stale = root / f".{D.isoformat()}.tmp-1"  # what a killed task process left (run 1 has ended)
     (stale / "findings.csv").parent.mkdir(parents=True)
     (stale / "findings.csv").write_bytes(b"partial")
+    other = D - dt.timedelta(days=1)
+    with world["engine"].begin() as c:  # another date: a failed Airflow run, and one still running
+        failed, running = (c.execute(sa.text(
+            "insert into ops.runs (business_date, as_of, airflow_run_id, started_at, status) "
+            "values (:d, :d, :r, now(), :s) returning run_id"), {"d": other, "r": r, "s": s}).scalar()
+            for r, s in (("scheduled__a", "failed"), ("scheduled__b", "running")))
+    for rid in (failed, running):
+        (root / f".{other.isoformat()}.tmp-{rid}").mkdir()
     ctx = pipeline.prepare(pipeline.make_context(D, str(world["landing"]), str(root)))
-    assert not stale.exists()
+    assert not stale.exists() and not (root / f".{other.isoformat()}.tmp-{failed}").exists()
+    assert (root / f".{other.isoformat()}.tmp-{running}").is_dir()  # another date's run at work: left alone
+    (root / f".{other.isoformat()}.tmp-{running}").rmdir()
     assert Path(ctx.output_dir).name == f".{D.isoformat()}.tmp-{ctx.run_id}" and Path(ctx.output_dir).is_dir()
     pipeline.fail(ctx)
     assert sorted(p.name for p in root.iterdir()) == [D.isoformat()]
