@@ -169,6 +169,10 @@ def write_snapshots(conn: sa.Connection, family: str, params: dict) -> None:
     """Per-date mart snapshots a family owns: include/sql/recon/<family>/snapshots/NN_<table>.sql is a
     select whose rows replace that business date's rows of mart.<table> (first column business_date)."""
     folder = SQL_DIR / "recon" / family / "snapshots"
+    # one writer at a time per family and date: the run of that date, or the next date's run
+    # evaluating it as its day before (inside a savepoint it rolls back, which frees the lock)
+    conn.execute(sa.text("select pg_advisory_xact_lock(hashtext('mart-snapshots'), hashtext(:f || cast(:business_date as text)))"),
+                 {**params, "f": family})
     for path in sorted(folder.glob("*.sql")):
         table = re.sub(r"^\d+_", "", path.stem)
         conn.execute(sa.text(f"delete from mart.{table} where business_date = :business_date"), params)
