@@ -104,6 +104,10 @@ def world(tmp_path_factory):
         generate(landing, seed=5, engineers=12, months=1, end_date=D, formats="csv")
         poison(landing)
         outputs = base / "home" / "outputs"
+        handler, root = _Capture(), logging.getLogger()
+        level = root.level
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
         pipeline.run_in_process(D, str(landing), str(outputs))
         eng = connection.engine()
         with eng.begin() as c:
@@ -114,12 +118,11 @@ def world(tmp_path_factory):
                 c.execute(sa.text("insert into recon.triage_marks (finding_id, reason, filing_ref, marked_by, marked_at) "
                                   "values (:f, :r, :ref, :by, now())"),
                           {"f": fid, "r": HOSTILE_REASON, "ref": "@REF-13812345678", "by": "=clerk"})
-        handler = _Capture()
-        logging.getLogger().addHandler(handler)
         try:
             pipeline.run_in_process(D, str(landing), str(outputs))  # again: marks in the outputs
         finally:
-            logging.getLogger().removeHandler(handler)
+            root.removeHandler(handler)
+            root.setLevel(level)
         yield {"base": base, "landing": landing, "outputs": outputs, "engine": eng, "log": handler.lines}
         connection.engine.cache_clear()
         admin = sa.create_engine(connection.url_for_database("postgres"), isolation_level="AUTOCOMMIT")
