@@ -24,7 +24,7 @@ from fieldrecon.warehouse import connection
 pytestmark = pytest.mark.system
 
 DATES = [dt.date(2026, 11, 16) + dt.timedelta(days=i) for i in range(3)]
-RUN_FACTS = {"run_summary.json"}
+RUN_FACTS = {"run_summary.json"}  # and data_docs/: GX's Data Docs list every validation run so far, with times
 # Known order dependence, not compared yet: a resident report's status and first-generated date
 # come from which dates' runs generated it (outputs/reports.py, SNAPSHOT_SQL; issue 14 item 5).
 NOT_YET = {"resident_reports.csv"}
@@ -48,7 +48,8 @@ def _state(eng, d: dt.date) -> dict[str, list[str]]:
 def _files(outputs, d: dt.date) -> dict[str, str]:
     folder = outputs / d.isoformat()
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in RUN_FACTS | NOT_YET}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in RUN_FACTS | NOT_YET
+            and p.relative_to(folder).parts[0] != "data_docs"}
 
 
 def _run_one(d: dt.date, landing: str, outputs: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from fieldrecon.outputs.files import mask_phones, publish_folder, write_atomic
+from fieldrecon.outputs.files import mask_phones, mask_text_file, publish_folder, write_atomic
 
 
 def late_files(conn: sa.Connection, file_ids: list[int], business_date: dt.date) -> dict | None:
@@ -45,6 +45,12 @@ def publish(ctx, staged: Path, target: Path) -> None:
             if p.is_file() and not dest.exists():
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(p, dest)
+    for p in staged.rglob("*"):  # files written by other tools (GX Data Docs) hold no mobile number either
+        if p.is_file():
+            body = p.read_bytes()
+            masked = mask_text_file(p.name, body)
+            if masked != body:
+                p.write_bytes(masked)
     publish_folder(staged, target)
 
 
