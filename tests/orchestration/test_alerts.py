@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import email
 import json
+import os
 import socket
+import subprocess
+import sys
 from email import policy
 
 import pytest
@@ -44,6 +47,14 @@ def smtp_server():
 
 
 def test_injected_task_failure_mails_the_team(smtp_server, monkeypatch, tmp_path):
+    if os.environ.get("FIELDRECON_FRESH_AIRFLOW_PROCESS") != "1":
+        # dag.test needs Airflow's ORM set up on this test's own metadata DB: an earlier module in this
+        # (xdist) process may have configured Airflow already, so the test runs in a fresh interpreter
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                               f"{__file__}::test_injected_task_failure_mails_the_team"],
+                              env=os.environ | {"FIELDRECON_FRESH_AIRFLOW_PROCESS": "1"}, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+        return
     inbox, port = smtp_server
     monkeypatch.setenv("FIELDRECON_HOME", str(tmp_path))
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({

@@ -299,6 +299,7 @@ class Stack:
             "FIELDRECON_REPORTS": str(self.data / "reports"),
             "FIELDRECON_CLERK_REGIONS": f"{CLERK}:{CLERK_REGION};admin:*",
             "FIELDRECON_ALERT_TO": "",
+            "FIELDRECON_DIGEST_TO": "",
         }
         compose_env = _compose_common_env()
         env = {k: v for k, v in os.environ.items()

@@ -104,7 +104,12 @@ def embedded_url(database: str = DEFAULT_DB) -> str:
     with admin.connect() as c:
         exists = c.execute(sa.text("select 1 from pg_database where datname = :d"), {"d": database}).scalar()
         if not exists:
-            c.execute(sa.text(f'create database "{database}"'))  # name is ours, not user input
+            try:
+                c.execute(sa.text(f'create database "{database}"'))  # name is ours, not user input
+            except (sa.exc.IntegrityError, sa.exc.ProgrammingError):
+                # another process (a parallel test worker, a second task) created it first
+                if not c.execute(sa.text("select 1 from pg_database where datname = :d"), {"d": database}).scalar():
+                    raise
     admin.dispose()
     return f"postgresql+psycopg2://postgres@/{database}?host={info.socket_dir}&port={info.port}"
 
