@@ -21,7 +21,7 @@ from fieldrecon_demo import generate
 from fieldrecon import pipeline
 from fieldrecon.warehouse import connection
 
-pytestmark = pytest.mark.system
+pytestmark = [pytest.mark.system, pytest.mark.long]
 
 DATES = [dt.date(2026, 11, 16) + dt.timedelta(days=i) for i in range(3)]
 RUN_FACTS = {"run_summary.json"}  # and data_docs/: GX's Data Docs list every validation run so far, with times
