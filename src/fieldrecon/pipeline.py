@@ -22,7 +22,7 @@ from fieldrecon.outputs import exports as exports_
 from fieldrecon.outputs import packs, quality_report, reports, run_summary
 from fieldrecon.outputs.files import install_log_masking
 from fieldrecon.recon import rules
-from fieldrecon.warehouse import connection, migrate, workdays
+from fieldrecon.warehouse import connection, migrate, runlog, workdays
 from fieldrecon.warehouse.runlog import record
 
 log = logging.getLogger(__name__)
@@ -84,25 +84,19 @@ def prepare(ctx: RunContext, airflow_run_id: str | None = None) -> RunContext:
     applied = migrate.migrate(eng)
     cal = workdays.refresh(eng)
     with eng.begin() as conn:
-        # an attempt still 'running' for this date (or an in-process one) was killed: say so
-        conn.execute(
-            sa.text(
-                "update ops.runs set status = 'failed', finished_at = coalesce(finished_at, now()), "
-                "summary = coalesce(summary, '{}'::jsonb) || jsonb_build_object('marked_failed_by_next_run', true) "
-                "where status = 'running' and (business_date = :d or airflow_run_id is null) "
-                "and coalesce(airflow_run_id, '') <> coalesce(cast(:r as text), '-')"
-            ),
-            {"d": ctx.date, "r": airflow_run_id},
-        )
+        # a run still 'running' whose process is gone (or silent beyond the lease) was killed: say so;
+        # other dates' runs working at the same time in other processes are left alone
+        marked = runlog.mark_dead_runs(conn, ctx.date, airflow_run_id)
         ctx.run_id = conn.execute(
             sa.text(
-                "insert into ops.runs (business_date, as_of, airflow_run_id, started_at, summary) "
-                "values (:d, :a, :r, now(), '{}'::jsonb) returning run_id"
+                "insert into ops.runs (business_date, as_of, airflow_run_id, started_at, summary, host, pid, "
+                "pid_started_at, heartbeat_at) values (:d, :a, :r, now(), '{}'::jsonb, :host, :pid, :pid_started_at, now()) "
+                "returning run_id"
             ),
-            {"d": ctx.date, "a": ctx.as_of, "r": airflow_run_id},
+            {"d": ctx.date, "a": ctx.as_of, "r": airflow_run_id, **runlog.this_process()},
         ).scalar_one()
     stage_outputs(ctx, eng)
-    record(ctx.run_id, "prepare", {"migrations_applied": applied, "calendar": cal,
+    record(ctx.run_id, "prepare", {"migrations_applied": applied, "calendar": cal, "marked_failed": marked,
                                    "seconds": round(time.monotonic() - t0, 2)})
     return ctx
 

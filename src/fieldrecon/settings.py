@@ -13,6 +13,7 @@ checks docker-compose.yaml, .env.example, the README table and the runbook again
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from pydantic import Field
@@ -81,7 +82,15 @@ class Settings(BaseSettings):
     clerk_regions: str = Field("admin:*", description="Which user sees which regions on the download page: "
                                "`user:region,region;user2:*` (`*`: every region).", json_schema_extra=_meta((API,), deploy=True))
     gx: bool = Field(True, description="Run the Great Expectations checkpoint in the quality step (Data Docs in "
-                     "each run's outputs; the GX context in OUTPUT/.gx).", json_schema_extra=_meta((WORKER,)))
+                     "each run's outputs, that date's validations only: one ephemeral GX context per run).", json_schema_extra=_meta((WORKER,)))
+    go_live: dt.date | None = Field(None, description="The system's go-live: the first business date it ran for. "
+                                    "A resident report due before it was rendered afterwards by the install and "
+                                    "reads 补生成 (backfilled), never 逾期生成. Unset: the earliest extract date "
+                                    "in the warehouse.", json_schema_extra=_meta((WORKER,)))
+    run_lease_hours: float = Field(12.0, description="A run still marked running on another host, or under "
+                                   "Airflow, counts as dead (failed) when no step reported for this many hours; "
+                                   "an in-process run on this host counts as dead once its process is gone.",
+                                   json_schema_extra=_meta((WORKER,)))
     log: str = Field("WARNING", description="Log level of the `python -m fieldrecon` command line.",
                      json_schema_extra=_meta(()))
 

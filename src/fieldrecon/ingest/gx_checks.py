@@ -6,8 +6,13 @@ business date sees (row count against the files' own counts) and the typed, curr
 (`staging.<source>(as_of)`: required columns not null, enum values in the list, coordinate and
 hours ranges, unique key, freshness = the newest extract date is the business date). One
 checkpoint per run; its results and the Data Docs are written into the run's outputs
-(`data_docs/index.html`). The GX context lives in `<output root>/.gx` (kept across runs, so the
-Data Docs index lists earlier runs' validations too); nothing is written into the project.
+(`data_docs/index.html`). The GX context is ephemeral, one per run (nothing kept between runs), so a
+date's Data Docs hold that date's validations only, whichever dates ran before or at the same time;
+the run id is the business date and its as_of, not the wall clock. GX stamps each validation with
+the wall-clock time it ran, gives its collapsible blocks random ids and links its logo from the web
+with a time stamp: `_settle` replaces those (the time by the run id's, the ids by ones derived from
+the page and position, the logo by the local copy), so a date's Data Docs are the same bytes whatever
+the order or the hour; nothing is written into the project.
 A failed expectation is a warning in the run summary, never a failure of the run.
 GX is imported here only (about 8 s), by the quality step, never by a load task.
 """
@@ -17,6 +22,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
+import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -26,11 +33,10 @@ from fieldrecon.contract import SOURCES, Source
 
 log = logging.getLogger(__name__)
 RANGES = {"lng": (-180, 180), "lat": (-90, 90), "hours": (0, 24)}
-GX_LOCK = 724_013  # one GX step at a time on the shared context
 
 
 def home() -> Path:
-    """Where the GX context lives: beside the per-date outputs (a folder every service shares)."""
+    """Unused since the context is ephemeral (kept for callers); GX keeps nothing between runs."""
     return settings.output_root() / ".gx"
 
 
@@ -82,41 +88,39 @@ def run(engine: sa.Engine, url: str, business_date: dt.date, as_of: str, output_
         raw_rows = dict(conn.execute(sa.text(
             "select source, sum(rows_read) from ops.files where status = 'loaded' and extract_date <= :d group by 1"),
             {"d": business_date}).all())
-    with engine.begin() as lock:
-        lock.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": GX_LOCK})
-        ctx = gx.get_context(mode="file", project_root_dir=str(home))
-        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-        docs_dir = output_dir / "data_docs"
-        site = "run_outputs"
-        site_config = {"class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                       "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)}}
-        if site in ctx.get_config().data_docs_sites:
-            ctx.update_data_docs_site(site, site_config)
-        else:
-            ctx.add_data_docs_site(site, site_config)
-        ds = ctx.data_sources.add_or_update_sql("warehouse", connection_string=url)
-        definitions = []
-        day = business_date.strftime("%Y%m%d")
-        for source in SOURCES.values():
-            raw_suite, typed_suite = suites(gx, source, business_date, int(raw_rows.get(source.name) or 0))
-            queries = {
-                "raw": (f"select r.* from raw.{source.name} as r join ops.files as f on f.file_id = r.file_id "
-                        f"where f.status = 'loaded' and f.extract_date <= date '{business_date.isoformat()}'"),
-                "typed": f"select * from staging.{source.name}(timestamp '{as_of}')",
-            }
-            for layer, suite in (("raw", raw_suite), ("typed", typed_suite)):
-                asset_name = f"{source.name}.{layer}.{day}"
-                if asset_name in [a.name for a in ds.assets]:
-                    ds.delete_asset(asset_name)
-                asset = ds.add_query_asset(asset_name, query=queries[layer])
-                batch = asset.add_batch_definition_whole_table("all")
-                suite = ctx.suites.add_or_update(suite)
-                definitions.append(ctx.validation_definitions.add_or_update(
-                    gx.ValidationDefinition(name=f"{source.name}.{layer}.{day}", data=batch, suite=suite)))
-        checkpoint = ctx.checkpoints.add_or_update(gx.Checkpoint(
-            name=f"nightly.{day}", validation_definitions=definitions,
-            actions=[UpdateDataDocsAction(name="data_docs", site_names=[site])], result_format="SUMMARY"))
-        result = checkpoint.run()
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    docs_dir = output_dir / "data_docs"
+    site = "run_outputs"
+    ctx.add_data_docs_site(site, {
+        "class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)}})
+    ds = ctx.data_sources.add_sql("warehouse", connection_string=url)
+    definitions = []
+    day = business_date.strftime("%Y%m%d")
+    for source in SOURCES.values():
+        raw_suite, typed_suite = suites(gx, source, business_date, int(raw_rows.get(source.name) or 0))
+        queries = {
+            "raw": (f"select r.* from raw.{source.name} as r join ops.files as f on f.file_id = r.file_id "
+                    f"where f.status = 'loaded' and f.extract_date <= date '{business_date.isoformat()}'"),
+            "typed": f"select * from staging.{source.name}(timestamp '{as_of}')",
+        }
+        for layer, suite in (("raw", raw_suite), ("typed", typed_suite)):
+            asset = ds.add_query_asset(f"{source.name}.{layer}.{day}", query=queries[layer])
+            batch = asset.add_batch_definition_whole_table("all")
+            suite = ctx.suites.add(suite)
+            definitions.append(ctx.validation_definitions.add(
+                gx.ValidationDefinition(name=f"{source.name}.{layer}.{day}", data=batch, suite=suite)))
+    checkpoint = ctx.checkpoints.add(gx.Checkpoint(
+        name=f"nightly.{day}", validation_definitions=definitions,
+        actions=[UpdateDataDocsAction(name="data_docs", site_names=[site])], result_format="SUMMARY"))
+    from zoneinfo import ZoneInfo
+
+    run_time = dt.datetime.fromisoformat(as_of).replace(tzinfo=ZoneInfo(settings.LOCAL_TZ))
+    result = checkpoint.run(run_id=RunIdentifier(run_name=f"nightly.{day}", run_time=run_time))
+    _settle(docs_dir, run_time.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ"))
     failed = []
     for vr in result.run_results.values():
         suite_name = vr.suite_name
@@ -130,6 +134,31 @@ def run(engine: sa.Engine, url: str, business_date: dt.date, as_of: str, output_
     index = docs_dir / "index.html"
     return {"success": bool(result.success), "checkpoint": f"nightly.{day}", "validations": len(definitions),
             "failed_expectations": failed, "data_docs": str(index.relative_to(output_dir)) if index.exists() else None}
+
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+STAMP = re.compile(r"\b\d{8}T\d{6}\.\d{6}Z\b")
+REMOTE_LOGO = re.compile(r"https://great-expectations-web-assets\.s3\.[\w.-]+\.amazonaws\.com/(logo-long\.png)\?d=[\w.]+")
+
+
+def _settle(docs_dir: Path, run_stamp: str) -> None:
+    """Make GX's pages a function of the run: its wall-clock stamps become the run id's time, its random
+    element ids ids derived from the page and their order, its remote logo the site's own copy."""
+    for page in sorted(docs_dir.rglob("*.html")):
+        rel = page.relative_to(docs_dir).as_posix()
+        page.write_text(_settled(page.read_text(encoding="utf-8"), rel, run_stamp), encoding="utf-8")
+
+
+def _settled(text: str, rel: str, run_stamp: str) -> str:
+    ids: dict[str, str] = {}
+
+    def stable_id(m: re.Match) -> str:
+        return ids.setdefault(m.group(0), str(uuid.uuid5(uuid.NAMESPACE_URL, f"{rel}#{len(ids)}")))
+
+    static = "../" * rel.count("/") + "static/images/"
+    text = UUID.sub(stable_id, text)
+    text = STAMP.sub(run_stamp, text)
+    return REMOTE_LOGO.sub(lambda m: static + m.group(1), text)
 
 
 def _observed(result: dict) -> object:

@@ -237,7 +237,7 @@ def _monthly_reports(conn, item: dict, business_date: dt.date, ticket_nos: list[
     step left them (mart.resident_reports): their content hash is part of the pack's content."""
     if item["service_type"] != "驻场" or item["item_kind"] != "cycle" or not _has_table(conn, "mart.resident_reports"):
         return []
-    rows = _rows(conn, "select ticket_no, engineer_id, period_key, period_start, period_end, version, content_hash, "
+    rows = _rows(conn, "select ticket_no, engineer_id, period_key, period_start, period_end, version_label, content_hash, "
                        "pdf_path from mart.resident_reports where business_date = :d and report_kind = 'monthly' "
                        "and ticket_no = any(:t) and period_key between date_trunc('month', cast(:s as date)) and :e "
                        "and pdf_path is not null order by ticket_no, engineer_id, period_key",
@@ -445,7 +445,7 @@ def pack_files(data: dict, key: str, version: int, prepared_on: dt.date,
     """The files of one pack, by name (without the manifest): the customer's 验收单 (PDF, and the
     same content as HTML for the browser), the internal 核对单, the annex workbook, and `extra`
     (the month's 驻场月报 PDFs of a resident pack)."""
-    ctx = dict(data, version=version, prepared_on=prepared_on, doc_no=doc_number(key), company=data.get("company", ""),
+    ctx = dict(data, version=f"v{version}", prepared_on=prepared_on, doc_no=doc_number(key), company=data.get("company", ""),
                data_as_of=(prepared_on + dt.timedelta(days=1)).isoformat() + " 00:00",
                source_zh=SOURCE_ZH, service_label=SERVICE_LABEL.get(data["item"]["service_type"],
                                                                                 data["item"]["service_type"]))

@@ -14,15 +14,18 @@ family's slot models and the PO family's `mart.cycle_schedule` snapshot of that 
    the resident PO cycle(s) and the 3-month trend. The content is plain data (`report_data`); its
    hash, with `FORMAT_VERSION`, identifies a **version**.
 3. **Versions** (`mart.resident_report_versions`): a content not seen before for that report is a new
-   version (max + 1); `generated_on` is the business date of the earliest run that produced it (never
-   the wall clock). Files (HTML and PDF through `fieldrecon.outputs.render`, Excel) are rendered only for a
-   version whose files are not on disk; the bytes depend only on the content and the version number,
-   so a rerun or a re-render gives identical bytes. Version assignment and rendering hold an advisory
-   lock, so concurrent backfills of different dates build reports one after the other.
-   Files: `<reports_dir>/<weekly|monthly>/<YYYY>/<ticket>/<engineer>/<name>_v<N>.{html,pdf,xlsx}`.
-4. **Status snapshot** (`mart.resident_reports`, one per business date): not due / generated / late
-   (first generated after the due date) / missing (due date over, nothing generated); also written to
-   `resident_reports.csv` in the run's output folder.
+   version. Everything a run writes names a version by its **label**, the first 8 hex digits of its
+   content hash (`version_label`): the printed "版本", the store path and the CSVs, so they depend on
+   the content only, never on which dates ran first (the registry's running number and
+   `generated_on` stay in the warehouse for the record). Files (HTML and PDF through
+   `fieldrecon.outputs.render`, Excel) are rendered only for a version whose files are not on disk;
+   the bytes depend only on the content, so a rerun or a re-render gives identical bytes. Version
+   assignment and rendering hold an advisory lock, so concurrent backfills of different dates build
+   reports one after the other.
+   Files: `<reports_dir>/<weekly|monthly>/<YYYY>/<ticket>/<engineer>/<name>_<label>.{html,pdf,xlsx}`.
+4. **Status snapshot** (`mart.resident_reports`, one per business date; `report_status` explains the
+   rule): not due / generated / backfilled / late / missing, from the extracts visible for the date
+   and the configuration only; also written to `resident_reports.csv` in the run's output folder.
 
 Nothing is read from the wall clock; no phone numbers are read.
 """
@@ -51,12 +54,12 @@ from fieldrecon.settings import SQL_DIR
 log = logging.getLogger(__name__)
 
 # Bump when the layout of the documents changes: every report then gets a new version.
-FORMAT_VERSION = "2"  # 2: typeset with Typst; no PO number, amount, ISC state or deadline
+FORMAT_VERSION = "3"  # 2: typeset with Typst; no PO number, amount, ISC state or deadline; 3: content-addressed label
 KINDS = ("weekly", "monthly")
 KIND_ZH = {"weekly": "驻场周报", "monthly": "驻场月报"}
 TEMPLATES = {"weekly": "resident_weekly.html.j2", "monthly": "resident_monthly.html.j2"}
 TYPST_TEMPLATE = "resident_report.typ.j2"
-STATUS_ZH = {"not due": "未到期", "generated": "已生成", "late": "逾期生成", "missing": "缺失"}
+STATUS_ZH = {"not due": "未到期", "generated": "已生成", "backfilled": "补生成", "late": "逾期生成", "missing": "缺失"}
 WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 KIND_SLOT_ZH = {"missing": "缺卡", "late": "迟到", "early": "早退"}
 REQUIRED_FAMILIES = ("attendance", "po")
@@ -130,9 +133,15 @@ def _safe(part: str) -> str:
     return re.sub(r"[^\w.\-]+", "_", part).strip("._") or "_"
 
 
-def relative_paths(p: dict, version: int) -> dict[str, str]:
+def version_label(content_hash: str) -> str:
+    """A version as documents and paths name it: from its content alone (content-addressed), so the
+    same content has the same name whichever dates' runs met it first."""
+    return content_hash[:8]
+
+
+def relative_paths(p: dict, label: str) -> dict[str, str]:
     folder = Path(p["report_kind"], f"{p['period_key']:%Y}", _safe(p["ticket_no"]), _safe(p["engineer_id"]))
-    stem = _safe(report_name(p)) + f"_v{version}"
+    stem = _safe(report_name(p)) + f"_{label}"
     return {ext: str(folder / f"{stem}.{ext}") for ext in ("html", "pdf", "xlsx")}
 
 
@@ -273,13 +282,13 @@ def content_hash(data: dict) -> str:
 # rendering
 
 
-def render_html(data: dict, version: int) -> str:
+def render_html(data: dict, version: str) -> str:
     from fieldrecon.outputs import render
 
     return render.render_html(TEMPLATES[data["kind"]], {"r": data, "version": version})
 
 
-def render_pdf(data: dict, version: int) -> bytes:
+def render_pdf(data: dict, version: str) -> bytes:
     """The printed report (Typst): what the resident e-mails to the customer, 代表处 and PM."""
     from fieldrecon.outputs import render
 
@@ -292,14 +301,14 @@ def doc_number(data: dict) -> str:
     return f"{kind}-{data['ticket_no']}-{data['engineer_id']}-{data['period_start'].replace('-', '')}"
 
 
-def workbook(data: dict, version: int) -> Workbook:
+def workbook(data: dict, version: str) -> Workbook:
     """The report's figures as an Excel workbook (Chinese headers)."""
     wb = Workbook()
     ws = wb.active
     ws.title = "概要"
     ws.append(["项目", "内容"])
     for label, value in (
-        ("报告", data["title"]), ("版本", f"v{version}"), ("工程师工号", data["engineer_id"]),
+        ("报告", data["title"]), ("版本", version), ("工程师工号", data["engineer_id"]),
         ("工程师姓名", data["engineer_name"]), ("客户名称", data["customer_name"]), ("局点地址", data["site_address"]),
         ("区域", data["region"]), ("工单号", data["ticket_no"]), ("报告周期", data["period_label"]),
         ("考勤天数", data["attendance_totals"]["days"]), ("计入异常次数", data["attendance_totals"]["anomalies"]),
@@ -340,7 +349,7 @@ def workbook(data: dict, version: int) -> Workbook:
     return wb
 
 
-def write_files(data: dict, version: int, paths: dict[str, str], root: Path) -> dict[str, str | None]:
+def write_files(data: dict, version: str, paths: dict[str, str], root: Path) -> dict[str, str | None]:
     """Render one version's files (HTML, PDF when the renderer is there, Excel); returns the paths written."""
     html = render_html(data, version)
     write_atomic(root / paths["html"], html.encode("utf-8"))
@@ -414,32 +423,59 @@ def assign_versions(conn: sa.Connection, business_date: dt.date, drafts: list[di
                      files={"html": row.html_path, "pdf": row.pdf_path, "xlsx": row.xlsx_path})
 
 
+def report_status(period_over: bool, rendered: bool, due_date: dt.date, available_on: dt.date,
+                  go_live: dt.date | None, business_date: dt.date) -> str:
+    """A report's status on a business date, from what that date's run sees and the configuration only.
+
+    Runs of other dates never count: when a report was *first generated* depends on which dates ran
+    first (a backfill, a first install, two dates at once), so the status compares the day the report
+    *could first be generated* -- `available_on`, the later of its period's end and the earliest
+    visible extract holding attendance of the period -- with its due date (rulebook RA-08, part 6
+    4.2(5): the Monday / the 1st, postponed over holidays):
+
+    - not due: period not over (nothing to generate yet), or rendering failed and the due date is not over;
+    - missing: rendering failed and the due date is over;
+    - backfilled (补生成): due before the go-live (FIELDRECON_GO_LIVE, default the warehouse's
+      earliest extract date): the pipeline did not exist on the due date, so a first install renders
+      the history afterwards -- never 逾期生成; a report due on the go-live day itself is judged;
+    - late (逾期生成): its attendance became visible only after the due date (the data came late:
+      "后补周报…按周报上传不及时统计考核", part 6 4.2(5)6));
+    - generated (已生成): available on or before the due date (the due day itself is on time).
+    `SNAPSHOT_SQL` is the same rule in SQL (tests/outputs/test_report_status.py holds them together).
+    """
+    if not period_over or not rendered:
+        return "missing" if due_date <= business_date else "not due"
+    if go_live is not None and due_date < go_live:
+        return "backfilled"
+    return "late" if available_on > due_date else "generated"
+
+
 SNAPSHOT_SQL = """
 insert into mart.resident_reports (
     business_date, report_kind, ticket_no, engineer_id, period_key, engineer_name, region, customer_name,
-    site_address, period_start, period_end, attendance_days, due_date, period_over, status, first_generated_on,
-    version, version_generated_on, content_hash, html_path, pdf_path, xlsx_path
+    site_address, period_start, period_end, attendance_days, due_date, period_over, status, available_on, go_live,
+    version, version_generated_on, content_hash, version_label, html_path, pdf_path, xlsx_path
 )
-with first_gen as (
-    select report_kind, ticket_no, engineer_id, period_key, min(generated_on) as first_generated_on
-    from mart.resident_report_versions
-    where generated_on <= cast(:d as date)
-    group by 1, 2, 3, 4
+with go_live as (
+    select coalesce(
+        cast(:go_live as date),
+        (select min(f.extract_date) from ops.files as f where f.status = 'loaded' and f.extract_date <= cast(:d as date))
+    ) as go_live
 )
 select
     cast(:d as date), p.report_kind, p.ticket_no, p.engineer_id, p.period_key, p.engineer_name, p.region,
     p.customer_name, p.site_address, p.period_start, p.period_end, p.attendance_days, p.due_date, p.period_over,
     case
-        when f.first_generated_on is not null and f.first_generated_on > p.due_date then 'late'
-        when f.first_generated_on is not null then 'generated'
-        when p.due_date <= cast(:d as date) then 'missing'
-        else 'not due'
+        when v.version is null and p.due_date <= cast(:d as date) then 'missing'
+        when v.version is null then 'not due'
+        when p.due_date < g.go_live then 'backfilled'
+        when p.available_on > p.due_date then 'late'
+        else 'generated'
     end,
-    f.first_generated_on, v.version, v.generated_on, v.content_hash, v.html_path, v.pdf_path, v.xlsx_path
+    p.available_on, g.go_live, v.version, v.generated_on, v.content_hash, left(v.content_hash, 8),
+    v.html_path, v.pdf_path, v.xlsx_path
 from report_periods as p
-left join first_gen as f
-    on f.report_kind = p.report_kind and f.ticket_no = p.ticket_no and f.engineer_id = p.engineer_id
-    and f.period_key = p.period_key
+cross join go_live as g
 left join run_versions as rv
     on rv.report_kind = p.report_kind and rv.ticket_no = p.ticket_no and rv.engineer_id = p.engineer_id
     and rv.period_key = p.period_key
@@ -452,7 +488,7 @@ SNAPSHOT_COLUMNS = [
     ("报告类型", "report_kind"), ("区域", "region"), ("客户名称", "customer_name"), ("工单号", "ticket_no"),
     ("工程师工号", "engineer_id"), ("工程师姓名", "engineer_name"), ("周期开始", "period_start"),
     ("周期结束", "period_end"), ("考勤天数", "attendance_days"), ("应交日期", "due_date"), ("状态", "status"),
-    ("首次生成（业务日期）", "first_generated_on"), ("版本", "version"), ("PDF文件", "pdf_path"),
+    ("可生成日期（业务日期）", "available_on"), ("版本", "version_label"), ("PDF文件", "pdf_path"),
     ("HTML文件", "html_path"), ("Excel文件", "xlsx_path"),
 ]
 
@@ -492,14 +528,14 @@ def _documents(snapshot: list[dict]) -> list[dict]:
         pdf = root / r["pdf_path"]
         out.append({"kind": KIND_ZH[r["report_kind"]], "region": r["region"] or "",
                     "subject": f"{r['ticket_no']}_{r['engineer_id']}_{r['period_start']:%Y%m%d}-{r['period_end']:%Y%m%d}",
-                    "version": r["version"], "status": STATUS_ZH[r["status"]], "path": r["pdf_path"],
+                    "version": r["version_label"], "status": STATUS_ZH[r["status"]], "path": r["pdf_path"],
                     "sha256": hashlib.sha256(pdf.read_bytes()).hexdigest() if pdf.is_file() else ""})
     return out
 
 
-def _needs_files(files: dict, root: Path) -> bool:
-    """Render when a file of the version is not recorded or not on disk."""
-    return not all(files.get(k) and (root / files[k]).is_file() for k in ("html", "pdf", "xlsx"))
+def _needs_files(files: dict, expected: dict[str, str], root: Path) -> bool:
+    """Render when a file of the version is not recorded where its label puts it, or not on disk."""
+    return not all(files.get(k) == expected[k] and (root / files[k]).is_file() for k in ("html", "pdf", "xlsx"))
 
 
 def build_all(engine: sa.Engine, ctx) -> dict:
@@ -520,8 +556,9 @@ def build_all(engine: sa.Engine, ctx) -> dict:
             drafts.append({"period": p, "data": data, "hash": content_hash(data)})
         assign_versions(conn, business_date, drafts)
         rendered = 0
-        todo = [d for d in drafts if _needs_files(d["files"], root)]
-        jobs = [(d["data"], d["version"], relative_paths(d["period"], d["version"]), str(root)) for d in todo]
+        todo = [d for d in drafts if _needs_files(d["files"], relative_paths(d["period"], version_label(d["hash"])), root)]
+        jobs = [(d["data"], version_label(d["hash"]), relative_paths(d["period"], version_label(d["hash"])), str(root))
+                for d in todo]
         for d, (files, error) in zip(todo, run_documents.map_parallel(_render_job, jobs), strict=True):
             if error:  # one bad report must not hide the others; it stays not due / missing
                 log.error("report %s v%s failed: %s", report_name(d["period"]), d["version"], error)
@@ -549,7 +586,7 @@ def build_all(engine: sa.Engine, ctx) -> dict:
                     {"k": d["period"]["report_kind"], "t": d["period"]["ticket_no"], "e": d["period"]["engineer_id"],
                      "p": d["period"]["period_key"], "v": d["version"]})
         conn.execute(sa.text("delete from mart.resident_reports where business_date = :d"), {"d": business_date})
-        conn.execute(sa.text(SNAPSHOT_SQL), {"d": business_date})
+        conn.execute(sa.text(SNAPSHOT_SQL), {"d": business_date, "go_live": settings.get().go_live})
         snapshot = [dict(r._mapping) for r in conn.execute(sa.text(
             "select * from mart.resident_reports where business_date = :d "
             "order by due_date desc, region, ticket_no, engineer_id, report_kind desc, period_key"), {"d": business_date})]

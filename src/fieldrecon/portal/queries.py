@@ -163,7 +163,7 @@ def report_list(engine: sa.Engine, regions, f: Filters = Filters()) -> tuple[dt.
             return None, []
         rows = conn.execute(sa.text(
             "select report_kind, ticket_no, engineer_id, engineer_name, region, customer_name, period_key, "
-            "period_start, period_end, due_date, status, first_generated_on, version, version_generated_on, "
+            "period_start, period_end, due_date, status, available_on, version_label, "
             "html_path, pdf_path, xlsx_path from mart.resident_reports where business_date = :d "
             "order by region nulls first, period_end desc, report_kind desc, engineer_name, engineer_id, ticket_no"),
             {"d": d}).mappings().all()
@@ -181,8 +181,8 @@ def report_list(engine: sa.Engine, regions, f: Filters = Filters()) -> tuple[dt.
             "region": r["region"], "customer_name": r["customer_name"],
             "period_start": r["period_start"].isoformat(), "period_end": r["period_end"].isoformat(),
             "due_date": r["due_date"].isoformat(), "status": r["status"],
-            "status_zh": REPORT_STATUS_ZH.get(r["status"], r["status"]), "version": r["version"],
-            "first_generated_on": _iso(r["first_generated_on"]), "files": files,
+            "status_zh": REPORT_STATUS_ZH.get(r["status"], r["status"]), "version": r["version_label"],
+            "available_on": _iso(r["available_on"]), "files": files,
         })
     return d, out
 

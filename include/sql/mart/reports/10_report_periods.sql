@@ -4,10 +4,36 @@
 -- Due: the next working day on or after the following Monday (weekly) / the 1st of the following
 -- month (monthly), from the warehouse calendar (ops.next_working_day); the deadline is the end of
 -- that day. A report is generated once its calendar period is over by as_of (period_over).
+-- available_on: the first business date whose run could generate it -- the later of the period's
+-- calendar end and the earliest extract date (visible now: over by as_of, latest delivery of its
+-- date) that holds an attendance row of the period; a function of the visible extracts, not of
+-- which runs happened (issue 14 item 5).
 -- Reads the run's staging temp tables (netcare_resident_attendance, netcare_workorders,
 -- timesheet_engineers); materialised by reports.py as the temp table report_periods.
 with params as (
     select cast(:business_date as date) as business_date
+),
+
+visible_files as (
+    select distinct on (f.extract_date) f.file_id
+    from ops.files as f
+    cross join params as p
+    where
+        f.source = 'netcare_resident_attendance'
+        and f.status = 'loaded'
+        and f.extract_date <= p.business_date
+    order by f.extract_date asc, f.delivery_no desc, f.file_id desc
+),
+
+first_visible as (
+    select
+        r.ticket_no,
+        r.engineer_id,
+        r.work_date,
+        min(r.extract_date) as first_extract_date
+    from staging.netcare_resident_attendance_rows as r
+    inner join visible_files as v on r.file_id = v.file_id
+    group by r.ticket_no, r.engineer_id, r.work_date
 ),
 
 spans as (
@@ -27,8 +53,11 @@ att_periods as (
         a.ticket_no,
         a.engineer_id,
         cast(date_trunc('week', a.work_date) as date) as period_key,
-        count(distinct a.work_date) as attendance_days
+        count(distinct a.work_date) as attendance_days,
+        min(fv.first_extract_date) as first_extract_date
     from netcare_resident_attendance as a
+    left join first_visible as fv
+        on a.ticket_no = fv.ticket_no and a.engineer_id = fv.engineer_id and a.work_date = fv.work_date
     group by a.ticket_no, a.engineer_id, cast(date_trunc('week', a.work_date) as date)
 
     union all
@@ -38,8 +67,11 @@ att_periods as (
         a.ticket_no,
         a.engineer_id,
         cast(date_trunc('month', a.work_date) as date) as period_key,
-        count(distinct a.work_date) as attendance_days
+        count(distinct a.work_date) as attendance_days,
+        min(fv.first_extract_date) as first_extract_date
     from netcare_resident_attendance as a
+    left join first_visible as fv
+        on a.ticket_no = fv.ticket_no and a.engineer_id = fv.engineer_id and a.work_date = fv.work_date
     group by a.ticket_no, a.engineer_id, cast(date_trunc('month', a.work_date) as date)
 ),
 
@@ -80,7 +112,8 @@ final as (
         c.calendar_end,
         cast(c.attendance_days as integer) as attendance_days,
         d.due_date,
-        c.calendar_end <= p.business_date as period_over
+        c.calendar_end <= p.business_date as period_over,
+        greatest(c.calendar_end, coalesce(c.first_extract_date, c.calendar_end)) as available_on
     from calendar_periods as c
     cross join params as p
     inner join spans as s on s.ticket_no = c.ticket_no and s.engineer_id = c.engineer_id

@@ -1,8 +1,10 @@
 -- sheet: 驻场报告
 -- Expected resident weekly / monthly reports of :business_date (rulebook RA-08; mart.resident_reports,
 -- written by the reports step): per ticket, engineer and period the due date (end of that day, from
--- the working-day calendar) and the status: 未到期 (not due), 已生成 (generated on or before the due
--- date), 逾期生成 (first generated after it), 缺失 (due date over, nothing generated). No phone numbers.
+-- the working-day calendar) and the status (outputs/reports.py, report_status): 未到期 (not due), 已生成
+-- (could be generated on or before the due date), 补生成 (due before the go-live), 逾期生成 (its
+-- attendance visible only after the due date), 缺失 (due date over, nothing generated); 可生成日期 and
+-- the content-addressed 版本 depend on the extracts visible for the date only. No phone numbers.
 with final as (
     select
         case r.report_kind when 'weekly' then '周报' else '月报' end as "报告类型",
@@ -18,12 +20,12 @@ with final as (
         case r.status
             when 'not due' then '未到期'
             when 'generated' then '已生成'
+            when 'backfilled' then '补生成'
             when 'late' then '逾期生成'
             when 'missing' then '缺失'
         end as "状态",
-        r.first_generated_on as "首次生成（业务日期）",
-        r.version as "版本",
-        r.version_generated_on as "本版本生成（业务日期）",
+        r.available_on as "可生成日期（业务日期）",
+        r.version_label as "版本",
         r.pdf_path as "PDF文件",
         r.xlsx_path as "Excel文件"
     from mart.resident_reports as r
