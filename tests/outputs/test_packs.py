@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import zipfile
 from decimal import Decimal
 
@@ -119,7 +120,9 @@ def test_one_pack_per_todo_item(built):
     assert "验收包_PO8-3.zip" in names
     assert "验收包_PO7-1_20260801-20260831.zip" in names
     assert "验收包_PO9-1_20260901-20260930.zip" in names
-    assert all(p.split("/")[0] in ("浙江", "上海") and "/v001/" in p for p in built["files"])
+    # <region>/<pack key>/<label>/<zip>: the label is the content's (no running number, no run order)
+    assert all(p.split("/")[0] in ("浙江", "上海") and re.fullmatch(r"[0-9a-f]{8}", p.split("/")[-2])
+               for p in built["files"])
     assert built["counts"]["packs"] == len(built["files"]) == built["counts"]["new_versions"]
 
 
@@ -129,7 +132,8 @@ def test_manifest_and_files(built):
                          "验收单_PO8-3.pdf"]
     m = json.loads(z["manifest.json"])
     assert m["status"] == "blocked" and m["reasons"] == ["AT-01 W11"]
-    assert m["as_of"] == "2026-11-04T00:00:00" and m["prepared_on"] == "2026-11-03"
+    assert "as_of" not in m and "prepared_on" not in m  # nothing from the run that met it first
+    assert m["version"] == next(p for p in built["files"] if p.endswith("验收包_PO8-3.zip")).split("/")[-2]
     for name, body in z.items():
         if name != "manifest.json":
             assert m["files"][name] == packs.sha256(body)
@@ -174,8 +178,9 @@ def test_pdf_text_per_service_type(built):
         text = "".join(render.pdf_text(pdf).split())
         for needle in needles:
             assert needle in text, (fragment, needle, text)
-        for block in ("客户（签字并盖章）", "华为代表处项目经理", "服务提供方", "编制日期：2026年11月3日", "第1/", "v1"):
+        for block in ("客户（签字并盖章）", "华为代表处项目经理", "服务提供方", "第1/", "版本："):
             assert block in text, (block, text)
+        assert "编制日期" not in text and "2026年11月3日" not in text  # no date of the run
         assert "客户（签字并盖章）" in html
         for word in INTERNAL_WORDS:  # the customer's 验收单 carries nothing internal
             assert word not in text and word not in html, (fragment, word)
@@ -202,21 +207,20 @@ def test_rerun_and_later_unchanged_night_are_byte_identical(engine, built):
     assert same == built["files"]
     # the only new ones are cycles that became due on the later date (none here: Oct is already due)
     assert counts["new_versions"] == len(after) - len(built["files"])
-    z = by_name(built["files"], "验收包_PO8-3.zip")
-    assert json.loads(z["manifest.json"])["prepared_on"] == "2026-11-03"
 
 
 def test_changed_input_makes_a_new_version(engine, built):
     seed(engine, amount_po8="1500.00", extract=D(2026, 11, 5))
     run(engine, built["tmp"], D(2026, 11, 5))
     after = store_files(built["store"])
-    versions = sorted(k for k in after if "验收包_PO8-3.zip" in k)
-    assert [v.split("/")[-2] for v in versions] == ["v001", "v002"]
+    with engine.connect() as conn:
+        versions = list(conn.execute(sa.text(
+            "select zip_path from packs.versions where pack_key = 'PO8-3' order by version_no")).scalars())
+        v2 = conn.execute(sa.text("select * from packs.versions where pack_key = 'PO8-3' and version_no = 2")).mappings().one()
+    assert len(versions) == 2 and versions[0] != versions[1]
     assert after[versions[0]] == built["files"][versions[0]]  # the old version is kept untouched
     m = json.loads(open_zip(after[versions[1]])["manifest.json"])
-    assert m["version"] == 2 and m["amount"] == "1500.00" and m["prepared_on"] == "2026-11-05"
-    with engine.connect() as conn:
-        v2 = conn.execute(sa.text("select * from packs.versions where pack_key = 'PO8-3' and version_no = 2")).mappings().one()
+    assert m["version"] == versions[1].split("/")[-2] == v2["content_sha256"][:8] and m["amount"] == "1500.00"
     assert "金额 800.00 → 1,500.00" in v2["changes"]
     assert any(f["name"].startswith("isc_po_lines_20261105") for f in v2["source_files"])
 
@@ -231,7 +235,10 @@ def test_triage_mark_unblocks_across_runs(engine, built):
     seed(engine, amount_po8="1500.00", extract=D(2026, 11, 6))
     run(engine, built["tmp"], D(2026, 11, 6))  # a later night: the mark still applies
     after = store_files(built["store"])
-    latest = sorted(k for k in after if "验收包_PO8-3.zip" in k)[-1]
+    with engine.connect() as conn:
+        latest = conn.execute(sa.text(
+            "select v.zip_path from packs.pack_runs r join packs.versions v using (pack_key, version_no) "
+            "where r.pack_key = 'PO8-3' and r.business_date = '2026-11-06'")).scalar_one()
     z = open_zip(after[latest])
     m = json.loads(z["manifest.json"])
     assert m["status"] == "ready" and m["reasons"] == []

@@ -13,11 +13,14 @@ input rows about its PO — and renders:
 
 zipped as `验收包_<PO号>-<行号>_<YYYYMMDD>-<YYYYMMDD>.zip` (cycle) or `验收包_<PO号>-<行号>.zip`.
 
-Immutability: everything in the pack comes from its data; the only date in it, the preparation
-date, is the business date of the first run that produced this content. The content hash (all of
-the pack's data, without that date) identifies a version in `packs.versions`: the same content is the
-same version and the same bytes; a change makes a new version stored next to the old one
-(`<store>/<region>/<pack key>/v<NNN>/<zip>`), with what changed. `packs.pack_runs` records which
+Immutability: everything in the pack comes from its data, nothing from the runs that met it: no
+preparation date (the signatories date the form by hand) and no running version number. The content
+hash (all of the pack's data) identifies a version in `packs.versions`: the same content is the same
+version and the same bytes; a change makes a new version stored next to the old one
+(`<store>/<region>/<pack key>/<label>/<zip>`, label = the content hash's first 8 hex digits, printed
+as the document's 版本), with what changed. So a date's packs, paths and documents.csv are the same
+whichever dates ran before or at the same time (issue 14 item 5); the registry's running number and
+first business date stay in the warehouse for the download page's history. `packs.pack_runs` records which
 version each business date produced. The store is `FIELDRECON_PACKS` (default
 `<FIELDRECON_HOME>/packs`). Per-region copies of the run's findings.csv, acceptance_todo.csv and
 exceptions.xlsx go to `<store>/runs/<business date>/<region>/` for the clerks' download page.
@@ -440,13 +443,19 @@ def doc_number(key: str) -> str:
     return f"YS-{key}"
 
 
-def pack_files(data: dict, key: str, version: int, prepared_on: dt.date,
-               extra: dict[str, bytes] | None = None) -> dict[str, bytes]:
+PACK_FORMAT = "2"  # 2: no preparation date or running number in the pack; content-addressed label and path
+
+
+def version_label(content_sha: str) -> str:
+    """A pack version as documents and paths name it: from its content alone."""
+    return content_sha[:8]
+
+
+def pack_files(data: dict, key: str, version: str, extra: dict[str, bytes] | None = None) -> dict[str, bytes]:
     """The files of one pack, by name (without the manifest): the customer's 验收单 (PDF, and the
     same content as HTML for the browser), the internal 核对单, the annex workbook, and `extra`
     (the month's 驻场月报 PDFs of a resident pack)."""
-    ctx = dict(data, version=f"v{version}", prepared_on=prepared_on, doc_no=doc_number(key), company=data.get("company", ""),
-               data_as_of=(prepared_on + dt.timedelta(days=1)).isoformat() + " 00:00",
+    ctx = dict(data, version=version, doc_no=doc_number(key), company=data.get("company", ""),
                source_zh=SOURCE_ZH, service_label=SERVICE_LABEL.get(data["item"]["service_type"],
                                                                                 data["item"]["service_type"]))
     stem = safe_name(key)
@@ -460,12 +469,10 @@ def pack_files(data: dict, key: str, version: int, prepared_on: dt.date,
     return files
 
 
-def manifest(data: dict, key: str, version: int, prepared_on: dt.date, files: dict[str, bytes]) -> bytes:
+def manifest(data: dict, key: str, version: str, files: dict[str, bytes]) -> bytes:
     body = {
         "pack": key,
         "version": version,
-        "prepared_on": prepared_on.isoformat(),
-        "as_of": (prepared_on + dt.timedelta(days=1)).isoformat() + "T00:00:00",
         "status": data["status"],
         "reasons": data["reasons"],
         "po_no": data["item"]["po_no"],
@@ -482,10 +489,9 @@ def manifest(data: dict, key: str, version: int, prepared_on: dt.date, files: di
     return (json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-def build_zip(data: dict, key: str, version: int, prepared_on: dt.date,
-              extra: dict[str, bytes] | None = None) -> bytes:
-    files = pack_files(data, key, version, prepared_on, extra)
-    files["manifest.json"] = manifest(data, key, version, prepared_on, files)
+def build_zip(data: dict, key: str, version: str, extra: dict[str, bytes] | None = None) -> bytes:
+    files = pack_files(data, key, version, extra)
+    files["manifest.json"] = manifest(data, key, version, files)
     return zip_archive(files)
 
 
@@ -539,12 +545,12 @@ def _plan_version(conn, store: Path, item: dict, key: str, data: dict, business_
         path = store / existing["zip_path"]
         render_job = None
         if not path.exists() or sha256(path.read_bytes()) != existing["zip_sha256"]:
-            render_job = (data, key, existing["version_no"], existing["first_business_date"])
+            render_job = (data, key, version_label(content_sha))
         return {"row": dict(existing), "new": False, "job": render_job, "path": path}
     previous = conn.execute(sa.text("select * from packs.versions where pack_key = :k order by version_no desc limit 1"),
                             {"k": key}).mappings().first()
     version = (previous["version_no"] if previous else 0) + 1
-    rel = Path(region_dir(item["region"])) / safe_name(key) / f"v{version:03d}" / zip_name(item)
+    rel = Path(region_dir(item["region"])) / safe_name(key) / version_label(content_sha) / zip_name(item)
     summary = _summary(data)
     row = {
         "pack_key": key, "version_no": version, "content_sha256": content_sha, "zip_sha256": None,
@@ -558,7 +564,7 @@ def _plan_version(conn, store: Path, item: dict, key: str, data: dict, business_
         "content_rows": json.dumps(data["rows"], ensure_ascii=False),
         "summary": json.dumps(summary, ensure_ascii=False),
     }
-    return {"row": row, "new": True, "job": (data, key, version, business_date), "path": store / rel}
+    return {"row": row, "new": True, "job": (data, key, version_label(content_sha)), "path": store / rel}
 
 
 def _extra_files(data: dict) -> dict[str, bytes]:
@@ -579,8 +585,8 @@ def _extra_files(data: dict) -> dict[str, bytes]:
 
 
 def _render_job(job: tuple) -> bytes:
-    data, key, version, prepared_on = job
-    return build_zip(data, key, version, prepared_on, _extra_files(data))
+    data, key, version = job
+    return build_zip(data, key, version, _extra_files(data))
 
 
 INSERT_VERSION = sa.text(
@@ -693,6 +699,7 @@ def build_all(engine: sa.Engine, ctx) -> dict:
             data = gather(conn, item, business_date,
                           by_item.get((item["po_no"], item["po_line_no"], item["cycle_start"]), []), catalogue)
             data["company"] = company
+            data["format"] = PACK_FORMAT
             plan = _plan_version(conn, store, item, key, data, business_date, source_files)
             plan.update(item=item, key=key, status=data["status"])
             plans.append(plan)
@@ -718,7 +725,8 @@ def build_all(engine: sa.Engine, ctx) -> dict:
             documents.append({
                 "kind": "验收包", "region": item["region"] or "",
                 "subject": plan["key"] if item["item_kind"] == "cycle" else f"{plan['key']}（按单）",
-                "version": row["version_no"], "status": {"ready": "可提交", "blocked": "阻塞"}[plan["status"]],
+                "version": version_label(row["content_sha256"]),
+                "status": {"ready": "可提交", "blocked": "阻塞"}[plan["status"]],
                 "path": row["zip_path"], "sha256": row["zip_sha256"],
             })
         conn.execute(sa.text("delete from packs.pack_runs where business_date = :d and not (pack_key = any(:k))"),
