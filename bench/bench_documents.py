@@ -108,13 +108,13 @@ def main() -> None:
     ap.add_argument("--reports", type=int, default=800)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="fr-bench-docs-") as tmp:
-        pack_jobs = [(pack_data(i), f"PO{i:06d}-1", 1, D(2026, 10, 1)) for i in range(args.packs)]
+        pack_jobs = [(pack_data(i), f"PO{i:06d}-1", f"{i:08x}") for i in range(args.packs)]
         report_jobs = []
         for i in range(args.reports):
             data = report_data(i)
             p = {"report_kind": data["kind"], "ticket_no": data["ticket_no"], "engineer_id": data["engineer_id"],
                  "period_key": D(2026, 9, 1), "period_start": D(2026, 9, 1), "period_end": D.fromisoformat(data["period_end"])}
-            report_jobs.append((data, 1, reports.relative_paths(p, 1), tmp))
+            report_jobs.append((data, "00000001", reports.relative_paths(p, "00000001"), tmp))
         pack_s, zips = timed(packs._render_job, pack_jobs)
         report_s, results = timed(reports._render_job, report_jobs)
         assert all(z.startswith(b"PK") for z in zips) and not [e for _, e in results if e]

@@ -1,9 +1,10 @@
 """Order independence: business dates run forward in one fresh warehouse, backwards in another
 and two at a time (separate processes) in a third give, per date, the same findings snapshot,
 cycle states, report and pack contents, and byte-identical published outputs — every file of the
-date's output folder except run_summary.json (run ids, durations, arrival times: run facts by
-design) and resident_reports.csv (see NOT_YET) — straight from each date's own run, with no
-re-export afterwards."""
+date's output folder (workbooks, CSVs, documents.csv with the packs' and reports' store paths and
+sha256, resident_reports.csv, GX Data Docs) except run_summary.json (run ids, durations, arrival
+times: run facts by design) — straight from each date's own run, with no re-export afterwards; and
+no run of one date marks the other date's run, working beside it, as failed."""
 
 from __future__ import annotations
 
@@ -19,17 +20,12 @@ import sqlalchemy as sa
 from fieldrecon_demo import generate
 
 from fieldrecon import pipeline
-from fieldrecon.warehouse import connection
+from fieldrecon.warehouse import connection, migrate
 
 pytestmark = [pytest.mark.system, pytest.mark.long]
 
 DATES = [dt.date(2026, 11, 16) + dt.timedelta(days=i) for i in range(3)]
-RUN_FACTS = {"run_summary.json"}  # and data_docs/: GX's Data Docs list every validation run so far, with times
-# Known order dependence, not compared yet: a resident report's status and first-generated date
-# come from which dates' runs generated it (outputs/reports.py, SNAPSHOT_SQL; issue 14 item 5).
-# Also found on the first fresh-clone CI run of this test and not fixed yet: documents.csv (pack and
-# report version numbers follow run order) and exceptions.xlsx of the first date (open issue 14).
-NOT_YET: set[str] = set()
+RUN_FACTS = {"run_summary.json"}
 
 
 def _state(eng, d: dt.date) -> dict[str, list[str]]:
@@ -50,8 +46,7 @@ def _state(eng, d: dt.date) -> dict[str, list[str]]:
 def _files(outputs, d: dt.date) -> dict[str, str]:
     folder = outputs / d.isoformat()
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in RUN_FACTS | NOT_YET
-}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in RUN_FACTS}
 
 
 def _run_one(d: dt.date, landing: str, outputs: str) -> None:
@@ -65,7 +60,7 @@ def _run(tmp, landing, env, order: list[dt.date] | None = None, concurrent: bool
     env(db, home)
     outputs = home / "outputs"
     if concurrent:
-        pipeline.prepare(pipeline.make_context(DATES[0], str(landing), str(outputs)))  # migrate once, up front
+        migrate.migrate(connection.engine())  # once, up front (no run of its own)
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
             for f in [pool.submit(_run_one, d, str(landing), str(outputs)) for d in DATES]:
                 f.result()
@@ -73,6 +68,10 @@ def _run(tmp, landing, env, order: list[dt.date] | None = None, concurrent: bool
         for d in order:
             pipeline.run_in_process(d, str(landing), str(outputs))
     eng = connection.engine()
+    with eng.connect() as c:
+        runs = c.execute(sa.text("select business_date, status, summary ? 'marked_failed_by_next_run' from ops.runs "
+                                 "order by run_id")).all()
+    assert [tuple(r)[1:] for r in runs] == [("success", False)] * len(runs) and len(runs) == len(DATES), runs
     return {d: _state(eng, d) for d in DATES}, {d: _files(outputs, d) for d in DATES}
 
 

@@ -316,7 +316,7 @@ def test_clerk_walk_through(server, engine, tmp_path):
             latest = direct.locator("#packs tbody tr:not(.old)")
             expect(latest).to_have_count(1)
             expect(latest).to_contain_text("可提交")
-            expect(latest).to_contain_text("v2（最新）")
+            expect(latest).to_contain_text("（第 2 版，最新）")
             direct.evaluate("document.fonts.ready.then(() => true)")
             direct.screenshot(path=str(DOCS / "portal-pack-ready.png"), full_page=True)
             # 6. download it and read its PDF

@@ -743,7 +743,7 @@ def list_versions(conn, business_date: dt.date | None = None) -> list[dict]:
     rows = conn.execute(sa.text(
         "select v.pack_key, v.version_no, v.file_name, v.zip_path, v.zip_sha256, v.item_kind, v.region, v.po_no, "
         "v.po_line_no, v.service_type, v.customer_name, v.cycle_start, v.cycle_end, v.amount, v.status, v.reasons, "
-        "v.first_business_date, v.changes, "
+        "v.first_business_date, v.changes, left(v.content_sha256, 8) as version_label, "
         "coalesce((select array_agg(r.business_date order by r.business_date) from packs.pack_runs r "
         "where r.pack_key = v.pack_key and r.version_no = v.version_no), '{}') as business_dates, "
         "v.version_no = (select max(x.version_no) from packs.versions x where x.pack_key = v.pack_key) as is_latest "

@@ -110,7 +110,8 @@ def pack_list(engine: sa.Engine, regions, f: Filters = Filters()) -> list[dict]:
         if not _overlaps(f, start, r["cycle_end"] or start):
             continue
         out.append({
-            "pack_key": r["pack_key"], "version": r["version_no"], "latest": bool(r["is_latest"]),
+            "pack_key": r["pack_key"], "version": r["version_no"], "version_label": r["version_label"],
+            "latest": bool(r["is_latest"]),
             "file_name": r["file_name"], "region": r["region"], "po_no": r["po_no"], "po_line_no": r["po_line_no"],
             "service_type": r["service_type"], "customer_name": r["customer_name"],
             "cycle_start": _iso(r["cycle_start"]), "cycle_end": _iso(r["cycle_end"]),
