@@ -1,7 +1,10 @@
 """What a run's document builders share: parallel rendering and the run's list of documents.
 
-- `map_parallel(fn, jobs)`: renders in worker processes (2, or 1 on a one-core machine),
-  in order; a handful of jobs render in this process (starting workers would cost more).
+- `map_parallel(fn, jobs)`: renders in worker processes (2, or 1 on a one-core machine), results
+  in job order. The workers are started once per process and kept (`pool()`): each has imported
+  the builders and warmed its Typst compiler (fonts loaded) before its first document, so the
+  reports and the packs of a night share them. A handful of jobs render in this process (starting
+  workers would cost more than they save).
 - `write_documents_csv(output_dir, kinds, rows)`: `documents.csv` in the run's output folder, one row
   per document the run's store holds for that date (kind, region, subject, version, status, path in
   the store, sha256). Each builder replaces the rows of its own kinds, so reports and packs write
@@ -10,12 +13,13 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
 import fcntl
 import io
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -28,21 +32,48 @@ FIELDS = ("kind", "region", "subject", "version", "status", "path", "sha256")
 
 
 WORKERS = max(1, min(2, os.cpu_count() or 1))
+_pool: ProcessPoolExecutor | None = None
+_pool_pid: int | None = None
 
 
 def workers() -> int:
     return WORKERS
 
 
-def map_parallel(fn: Callable, jobs: Sequence, chunksize: int | None = None) -> Iterable:
-    """`fn` over `jobs` in worker processes, results in job order. `fn` must be a module-level function."""
+def _warm_worker() -> None:
+    """A worker's start: the builders imported and the Typst compiler's fonts loaded, once."""
+    from fieldrecon.outputs import packs, render, reports  # noqa: F401 - imported for the jobs to come
+
+    render.warm()
+
+
+def pool() -> ProcessPoolExecutor:
+    """This process's document workers, started on first use and kept until it exits."""
+    global _pool, _pool_pid
+    if _pool is None or _pool_pid != os.getpid() or getattr(_pool, "_broken", False):
+        # spawn: the workers start clean (no inherited database connections or threads)
+        _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=_warm_worker)
+        _pool_pid = os.getpid()
+        atexit.register(shutdown_pool)
+    return _pool
+
+
+def shutdown_pool() -> None:
+    global _pool
+    if _pool is not None and _pool_pid == os.getpid():
+        _pool.shutdown(wait=not getattr(_pool, "_broken", False), cancel_futures=True)
+    _pool = None
+
+
+def map_parallel(fn: Callable, jobs: Sequence, chunksize: int | None = None) -> Iterator:
+    """`fn` over `jobs` in the worker processes, results in job order as they come (the caller
+    writes one while the workers render the next). `fn` must be a module-level function and every
+    job self-contained: the workers' environment is the one of their start."""
     if len(jobs) < IN_PROCESS_BELOW or workers() == 1:
-        return [fn(j) for j in jobs]
-    n = workers()
-    chunk = chunksize or max(1, min(32, len(jobs) // (n * 4)))
-    # spawn: the workers start clean (no inherited database connections or threads)
-    with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(fn, jobs, chunksize=chunk))
+        return (fn(j) for j in jobs)
+    chunk = chunksize or max(1, min(16, len(jobs) // (workers() * 8)))
+    return pool().map(fn, jobs, chunksize=chunk)  # a pool broken by a dead worker is replaced next time
 
 
 def write_documents_csv(output_dir: str | Path, kinds: Sequence[str], rows: list[dict]) -> Path:

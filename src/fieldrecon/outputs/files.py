@@ -18,7 +18,7 @@ from pathlib import Path
 # The one timestamp written into documents and archives (zip entries, workbook properties):
 # outputs depend on their content only, never on when they were made.
 FIXED_TIME = dt.datetime(2026, 1, 1)
-_FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+FIXED_ZIP_TIME = _FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 
 
 # ---------------------------------------------------------------- safe cells
@@ -194,13 +194,18 @@ def deterministic_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+COMPRESSED_SUFFIXES = (".pdf", ".xlsx", ".zip", ".png", ".jpg", ".jpeg", ".docx")
+
+
 def zip_archive(files: dict[str, bytes]) -> bytes:
-    """A zip of the given members in name order, with fixed times and modes."""
+    """A zip of the given members in name order, with fixed times and modes. Members that are
+    compressed already (PDF, workbooks) are stored as they are: deflating them again costs time
+    and saves almost nothing."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name in sorted(files):
             info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_STORED if name.lower().endswith(COMPRESSED_SUFFIXES) else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             z.writestr(info, mask_text_file(name, files[name]))
     return out.getvalue()

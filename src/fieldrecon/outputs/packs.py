@@ -47,7 +47,7 @@ from fieldrecon.outputs import documents as run_documents
 from fieldrecon.outputs import render
 from fieldrecon.outputs.files import bom_csv, write_atomic, zip_archive
 from fieldrecon.outputs.sentences import HQ_REGION
-from fieldrecon.outputs.xlsx import Workbook, finish_sheet, workbook_bytes
+from fieldrecon.outputs.xlsx import table_workbook
 from fieldrecon.recon import rules
 from fieldrecon.settings import SQL_DIR
 
@@ -384,58 +384,34 @@ def gather(conn, item: dict, business_date: dt.date, findings: list[dict], catal
 
 
 def annex_workbook(data: dict) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "工单明细"
-    ws.append(["工单号", "工单类型", "状态", "工程师工号", "工程师", "创建时间", "关单时间", "派单人天", "打卡人天",
-               "已有附件", "缺少附件"])
-    for t in data["tickets"]:
-        ws.append([t["ticket_no"], t["ticket_type"], t["status"] or "未知", t["engineer_id"], t["engineer_name"],
-                   t["created_at"], t["closed_at"],
-                   float(t["dispatched_person_days"]) if t["dispatched_person_days"] is not None else None,
-                   t["punched_person_days"], "、".join(t["attachments"]), "、".join(t["missing_kinds"])])
-    _format_sheet(ws, datetime_cols=(6, 7))
+    """The pack's annex (工单明细; 驻场考勤 and 考勤异常 for a resident pack; 相关问题; 排除的数据行), written
+    by `xlsx.table_workbook` (dates and times as Excel dates)."""
+    sheets = [("工单明细", ["工单号", "工单类型", "状态", "工程师工号", "工程师", "创建时间", "关单时间", "派单人天", "打卡人天",
+                        "已有附件", "缺少附件"],
+               [[t["ticket_no"], t["ticket_type"], t["status"] or "未知", t["engineer_id"], t["engineer_name"],
+                 t["created_at"], t["closed_at"],
+                 float(t["dispatched_person_days"]) if t["dispatched_person_days"] is not None else None,
+                 t["punched_person_days"], "、".join(t["attachments"]), "、".join(t["missing_kinds"])]
+                for t in data["tickets"]])]
     if data["item"]["service_type"] == "驻场":
-        ws = wb.create_sheet("驻场考勤")
-        ws.append(["工单号", "工程师工号", "工程师", "日期", "班次开始", "班次结束", "签到", "签退", "请假类型",
-                   "请假审批", "异常流程"])
-        for a in data["attendance"]:
-            ws.append([a["ticket_no"], a["engineer_id"], a.get("engineer_name"), a["work_date"], a.get("shift_start"),
-                       a.get("shift_end"), a.get("clock_in_at"), a.get("clock_out_at"), a.get("leave_type"),
-                       a.get("leave_approval"), a.get("exception_flow")])
-        _format_sheet(ws, date_cols=(4,), datetime_cols=(7, 8))
-        ws = wb.create_sheet("考勤异常")
-        ws.append(["工单号", "工程师工号", "工程师", "日期", "异常", "异常电子流"])
-        for a in data["attendance_exceptions"]:
-            ws.append([a["ticket_no"], a["engineer_id"], a["engineer_name"], a["work_date"], a["problem"],
-                       a["exception_flow"]])
-        _format_sheet(ws, date_cols=(4,))
-    ws = wb.create_sheet("相关问题")
+        sheets.append(("驻场考勤", ["工单号", "工程师工号", "工程师", "日期", "班次开始", "班次结束", "签到", "签退", "请假类型",
+                                "请假审批", "异常流程"],
+                       [[a["ticket_no"], a["engineer_id"], a.get("engineer_name"), a["work_date"], a.get("shift_start"),
+                         a.get("shift_end"), a.get("clock_in_at"), a.get("clock_out_at"), a.get("leave_type"),
+                         a.get("leave_approval"), a.get("exception_flow")] for a in data["attendance"]]))
+        sheets.append(("考勤异常", ["工单号", "工程师工号", "工程师", "日期", "异常", "异常电子流"],
+                       [[a["ticket_no"], a["engineer_id"], a["engineer_name"], a["work_date"], a["problem"],
+                         a["exception_flow"]] for a in data["attendance_exceptions"]]))
     # no "first seen" column: it depends on which earlier dates have run, and a pack's content must not
-    ws.append(["规则", "级别", "对象", "问题", "证据", "处理", "说明", "备案号", "标记人", "标记时间(UTC)"])
-    for f in data["findings"]:
-        ws.append([f["rule_code"], {"error": "错误", "warning": "警告", "info": "提示"}.get(f["severity"], f["severity"]),
-                   f["subject"], f["title"], canonical(f["details"]).decode() if f["details"] else "",
-                   "已说明（不阻塞）" if f["triage_reason"] else "未处理（阻塞）", f["triage_reason"],
-                   f["triage_filing_ref"], f["triage_by"], f["triage_at"]])
-    _format_sheet(ws, date_cols=(), datetime_cols=(10,))
-    ws = wb.create_sheet("排除的数据行")
-    ws.append(["数据来源", "行标识", "列", "原值", "隔离原因", "首次出现的文件", "行号"])
-    for r in data["excluded"]:
-        ws.append([SOURCE_ZH.get(r["source"], r["source"]), r["row_key"], r["header"], r["value"], r["reason"],
-                   r["first_file"], r["first_row_no"]])
-    _format_sheet(ws)
-    return workbook_bytes(wb)
-
-
-def _format_sheet(ws, date_cols=(), datetime_cols=()) -> None:
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            if cell.column in date_cols:
-                cell.number_format = "yyyy-mm-dd"
-            elif cell.column in datetime_cols:
-                cell.number_format = "yyyy-mm-dd hh:mm"
-    finish_sheet(ws)
+    sheets.append(("相关问题", ["规则", "级别", "对象", "问题", "证据", "处理", "说明", "备案号", "标记人", "标记时间(UTC)"],
+                   [[f["rule_code"], {"error": "错误", "warning": "警告", "info": "提示"}.get(f["severity"], f["severity"]),
+                     f["subject"], f["title"], canonical(f["details"]).decode() if f["details"] else "",
+                     "已说明（不阻塞）" if f["triage_reason"] else "未处理（阻塞）", f["triage_reason"],
+                     f["triage_filing_ref"], f["triage_by"], f["triage_at"]] for f in data["findings"]]))
+    sheets.append(("排除的数据行", ["数据来源", "行标识", "列", "原值", "隔离原因", "首次出现的文件", "行号"],
+                   [[SOURCE_ZH.get(r["source"], r["source"]), r["row_key"], r["header"], r["value"], r["reason"],
+                     r["first_file"], r["first_row_no"]] for r in data["excluded"]]))
+    return table_workbook(sheets)
 
 
 def doc_number(key: str) -> str:
@@ -567,13 +543,13 @@ def _plan_version(conn, store: Path, item: dict, key: str, data: dict, business_
     return {"row": row, "new": True, "job": (data, key, version_label(content_sha)), "path": store / rel}
 
 
-def _extra_files(data: dict) -> dict[str, bytes]:
+def _extra_files(data: dict, reports_root: str | Path | None = None) -> dict[str, bytes]:
     """The 驻场月报 PDFs a resident pack carries, read from the report store."""
     if not data.get("monthly_reports"):
         return {}
     from fieldrecon.outputs import reports
 
-    root = reports.reports_dir()
+    root = Path(reports_root) if reports_root else reports.reports_dir()
     out = {}
     for r in data["monthly_reports"]:
         path = root / r["pdf_path"]
@@ -585,8 +561,9 @@ def _extra_files(data: dict) -> dict[str, bytes]:
 
 
 def _render_job(job: tuple) -> bytes:
-    data, key, version = job
-    return build_zip(data, key, version, _extra_files(data))
+    """One pack's zip, in a worker: (data, key, version[, report store])."""
+    data, key, version, *rest = job
+    return build_zip(data, key, version, _extra_files(data, rest[0] if rest else None))
 
 
 INSERT_VERSION = sa.text(
@@ -628,6 +605,7 @@ def regional_run_files(engine: sa.Engine, ctx, store: Path) -> dict:
     xlsx_path = out_dir / "exceptions.xlsx"
     with engine.connect() as conn:
         regions |= set(conn.execute(sa.text("select distinct region from packs.versions")).scalars())
+    sheets = _workbook_tables(xlsx_path.read_bytes()) if xlsx_path.exists() else None
     written = 0
     for region in sorted(regions, key=lambda r: r or ""):
         target = base / region_dir(region)
@@ -636,29 +614,45 @@ def regional_run_files(engine: sa.Engine, ctx, store: Path) -> dict:
             rows = [r for r in body if i is not None and _region_of(r[i]) == region]
             write_atomic(target / name, bom_csv(header, rows))
             written += 1
-        if xlsx_path.exists():
-            write_atomic(target / "exceptions.xlsx", regional_workbook(xlsx_path.read_bytes(), region))
+        if sheets is not None:
+            write_atomic(target / "exceptions.xlsx", _regional_tables(sheets, region))
             written += 1
     return {"regions": len(regions), "files": written}
 
 
-def regional_workbook(data: bytes, region: str | None) -> bytes:
-    wb = load_workbook(io.BytesIO(data))
-    for ws in list(wb.worksheets):
-        header = [c.value for c in ws[1]] if ws.max_row >= 1 else []
+def _workbook_tables(data: bytes) -> list[tuple[str, list, list[list], frozenset]]:
+    """A workbook's sheets as (title, header, rows, percent columns), read once (read-only mode)."""
+    wb = load_workbook(io.BytesIO(data), read_only=True)
+    sheets = []
+    for ws in wb.worksheets:
+        rows, percent = [], set()
+        for r, cells in enumerate(ws.iter_rows()):
+            rows.append([c.value for c in cells])
+            if r == 1:
+                percent = {j for j, c in enumerate(cells) if getattr(c, "number_format", None) == "0.00%"}
+        width = max((len(r) for r in rows), default=0)
+        rows = [r + [None] * (width - len(r)) for r in rows]
+        sheets.append((ws.title, rows[0] if rows else [], rows[1:], frozenset(percent)))
+    wb.close()
+    return sheets
+
+
+def _regional_tables(sheets: list[tuple[str, list, list[list], frozenset]], region: str | None) -> bytes:
+    """One region's copy: its rows of every sheet with a 区域 column, and the sheets of no region."""
+    out = []
+    for title, header, rows, percent in sheets:
         col = next((i for i, h in enumerate(header) if h in REGION_HEADERS), None)
         if col is None:
-            if ws.title not in ALL_REGIONS_SHEETS:
-                wb.remove(ws)
+            if title in ALL_REGIONS_SHEETS:
+                out.append((title, header, rows, percent))
             continue
-        for r in range(ws.max_row, 1, -1):
-            if _region_of(ws.cell(r, col + 1).value) != region:
-                ws.delete_rows(r)
-        if ws.auto_filter.ref:
-            ws.auto_filter.ref = f"A1:{ws.cell(1, max(ws.max_column, 1)).column_letter}{max(ws.max_row, 1)}"
-    if not wb.worksheets:
-        wb.create_sheet("无数据")
-    return workbook_bytes(wb)
+        out.append((title, header, [r for r in rows if _region_of(r[col]) == region], percent))
+    return table_workbook(out or [("无数据", [], [])])
+
+
+def regional_workbook(data: bytes, region: str | None) -> bytes:
+    """One region's copy of a run workbook (see `regional_run_files`)."""
+    return _regional_tables(_workbook_tables(data), region)
 
 
 # ---------------------------------------------------------------- entry point
@@ -704,9 +698,18 @@ def build_all(engine: sa.Engine, ctx) -> dict:
             plan.update(item=item, key=key, status=data["status"])
             plans.append(plan)
         jobs = [p for p in plans if p["job"]]
-        for plan, body in zip(jobs, run_documents.map_parallel(_render_job, [p["job"] for p in jobs]), strict=True):
+        from fieldrecon.outputs import reports  # the 驻场月报 a resident pack carries
+
+        reports_root = str(reports.reports_dir())
+        for plan, body in zip(jobs, run_documents.map_parallel(_render_job, [(*p["job"], reports_root) for p in jobs]),
+                              strict=True):
             if not plan["new"] and sha256(body) != plan["row"]["zip_sha256"]:
+                # same content, another layout (a newer renderer): the version's zip is the new one from now on,
+                # else the next night would find the file "altered" and render it again, and every night after
                 log.warning("pack %s v%s rebuilt with different bytes", plan["key"], plan["row"]["version_no"])
+                plan["row"]["zip_sha256"] = sha256(body)
+                conn.execute(sa.text("update packs.versions set zip_sha256 = :s where pack_key = :k and version_no = :v"),
+                             {"s": plan["row"]["zip_sha256"], "k": plan["key"], "v": plan["row"]["version_no"]})
             write_atomic(plan["path"], body)
             if plan["new"]:
                 plan["row"]["zip_sha256"] = sha256(body)

@@ -221,6 +221,11 @@ def _compiler():
     return typst.Compiler(font_paths=[str(font_dir())], ignore_system_fonts=True)
 
 
+def warm() -> None:
+    """Load the compiler and its fonts (regular and bold) now, so the first document does not pay."""
+    typst_to_pdf(f'#set text(font: "{FONT_FAMILY}", lang: "zh")\n验收单 *驻场月报* 1,234.00')
+
+
 def typst_to_pdf(markup: str) -> bytes:
     """Typeset Typst markup to PDF/A-2b bytes, deterministic (fixed timestamp, fixed fonts)."""
     try:

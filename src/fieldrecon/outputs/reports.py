@@ -47,7 +47,7 @@ import sqlalchemy as sa
 from fieldrecon import settings
 from fieldrecon.outputs import documents as run_documents
 from fieldrecon.outputs.files import bom_csv, write_atomic
-from fieldrecon.outputs.xlsx import Workbook, finish_sheet, save_workbook
+from fieldrecon.outputs.xlsx import table_workbook
 from fieldrecon.recon import rules
 from fieldrecon.settings import SQL_DIR
 
@@ -301,13 +301,9 @@ def doc_number(data: dict) -> str:
     return f"{kind}-{data['ticket_no']}-{data['engineer_id']}-{data['period_start'].replace('-', '')}"
 
 
-def workbook(data: dict, version: str) -> Workbook:
-    """The report's figures as an Excel workbook (Chinese headers)."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "概要"
-    ws.append(["项目", "内容"])
-    for label, value in (
+def workbook(data: dict, version: str) -> bytes:
+    """The report's figures as an Excel workbook (Chinese headers), by `xlsx.table_workbook`."""
+    summary = ("概要", ["项目", "内容"], [[label, value] for label, value in (
         ("报告", data["title"]), ("版本", version), ("工程师工号", data["engineer_id"]),
         ("工程师姓名", data["engineer_name"]), ("客户名称", data["customer_name"]), ("局点地址", data["site_address"]),
         ("区域", data["region"]), ("工单号", data["ticket_no"]), ("报告周期", data["period_label"]),
@@ -318,10 +314,8 @@ def workbook(data: dict, version: str) -> Workbook:
          data["anomalies"]["month_to_date"]),
         (f"近三个月累计异常 {data['anomalies']['first_month_of_3']} 起（上限 {data['anomalies']['three_month_limit']}）",
          data["anomalies"]["three_months"]),
-    ):
-        ws.append([label, value])
-    finish_sheet(ws)
-    sheets = [
+    )])
+    sheets = [summary,
         ("考勤明细", ["日期", "星期", "班次", "上班打卡", "下班打卡", "上班状态", "下班状态", "请假", "异常电子流", "处理", "计入异常"],
          [[a["date"], a["weekday"], a["shift"], a["clock_in"], a["clock_out"], a["in_status"], a["out_status"],
            a["leave"], a["flow"], a["handling"], a["counted"]] for a in data["attendance"]]),
@@ -340,13 +334,7 @@ def workbook(data: dict, version: str) -> Workbook:
              [[t["month"], t["attendance_days"], t["ticket_anomalies"], t["engineer_anomalies"],
                t["engineer_3m_anomalies"], t["hours"]] for t in data["trend"]]),
         ]
-    for title, header, body in sheets:
-        s = wb.create_sheet(title)
-        s.append(header)
-        for row in body:
-            s.append(row)
-        finish_sheet(s)
-    return wb
+    return table_workbook(sheets)
 
 
 def write_files(data: dict, version: str, paths: dict[str, str], root: Path) -> dict[str, str | None]:
@@ -354,7 +342,7 @@ def write_files(data: dict, version: str, paths: dict[str, str], root: Path) -> 
     html = render_html(data, version)
     write_atomic(root / paths["html"], html.encode("utf-8"))
     write_atomic(root / paths["pdf"], render_pdf(data, version))
-    save_workbook(workbook(data, version), root / paths["xlsx"])
+    write_atomic(root / paths["xlsx"], workbook(data, version))
     return dict(paths)
 
 
