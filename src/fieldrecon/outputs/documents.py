@@ -41,8 +41,8 @@ def workers() -> int:
 
 
 def _warm_worker() -> None:
-    """A worker's start: the builders imported and the Typst compiler's fonts loaded, once."""
-    from fieldrecon.outputs import packs, render, reports  # noqa: F401 - imported for the jobs to come
+    """A worker's start: the Typst compiler's fonts loaded, once."""
+    from fieldrecon.outputs import render
 
     render.warm()
 
