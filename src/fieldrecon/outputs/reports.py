@@ -54,7 +54,9 @@ from fieldrecon.settings import SQL_DIR
 log = logging.getLogger(__name__)
 
 # Bump when the layout of the documents changes: every report then gets a new version.
-FORMAT_VERSION = "3"  # 2: typeset with Typst; no PO number, amount, ISC state or deadline; 3: content-addressed label
+FORMAT_VERSION = "4"  # 2: typeset with Typst; no PO number, amount, ISC state or deadline; 3: content-addressed label;
+# 4: the printed report says what counts (note), never the exception flow's approval state or deadline; signatures
+# kept with the last section
 KINDS = ("weekly", "monthly")
 KIND_ZH = {"weekly": "驻场周报", "monthly": "驻场月报"}
 TEMPLATES = {"weekly": "resident_weekly.html.j2", "monthly": "resident_monthly.html.j2"}
@@ -183,6 +185,15 @@ def report_data(p: dict, rows: dict[str, list[dict]], params: dict) -> dict:
                 handling = f"未提交异常电子流（截止 {_d(a['ra06_deadline'])}）"
         else:
             handling = ""
+        # what the customer reads (the PDF): whether the day counts, never the internal approval flow or its deadline
+        if a["leave_excused"]:
+            note = "请假，不计异常"
+        elif a["flow_excused"]:
+            note = "异常已说明，不计异常"
+        elif anomalous and a["counted_anomalies"]:
+            note = "计入异常"
+        else:
+            note = ""
         if a["leave_excused"] or a["flow_excused"]:
             excused_days += 1
         attendance.append({
@@ -196,6 +207,7 @@ def report_data(p: dict, rows: dict[str, list[dict]], params: dict) -> dict:
             "leave": leave,
             "flow": flow,
             "handling": handling,
+            "note": note,
             "counted": int(a["counted_anomalies"]),
         })
     by_kind: dict[str, list] = defaultdict(lambda: [Decimal(0), 0])
