@@ -35,11 +35,6 @@ log = logging.getLogger(__name__)
 RANGES = {"lng": (-180, 180), "lat": (-90, 90), "hours": (0, 24)}
 
 
-def home() -> Path:
-    """Unused since the context is ephemeral (kept for callers); GX keeps nothing between runs."""
-    return settings.output_root() / ".gx"
-
-
 def enabled() -> bool:
     return settings.get().gx
 
@@ -76,7 +71,7 @@ def suites(gx, source: Source, business_date: dt.date, raw_rows: int):
     return raw, typed
 
 
-def run(engine: sa.Engine, url: str, business_date: dt.date, as_of: str, output_dir: Path, home: Path) -> dict:
+def run(engine: sa.Engine, url: str, business_date: dt.date, as_of: str, output_dir: Path) -> dict:
     """Run the checkpoint of this business date; returns what the run summary shows."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)

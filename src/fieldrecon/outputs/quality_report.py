@@ -119,7 +119,7 @@ def great_expectations(engine: sa.Engine, ctx) -> dict | None:
         return None
     try:
         return gx_checks.run(engine, engine.url.render_as_string(hide_password=False), ctx.date, ctx.as_of,
-                             Path(ctx.output_dir), gx_checks.home())
+                             Path(ctx.output_dir))
     except Exception as e:  # noqa: BLE001 - data docs are for the data team; the night goes on
         log.exception("Great Expectations checkpoint failed")
         return {"success": False, "error": f"{type(e).__name__}: {str(e)[:300]}", "failed_expectations": []}
