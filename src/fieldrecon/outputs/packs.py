@@ -235,19 +235,6 @@ def _attendance_view(attendance: list[dict]) -> tuple[list[dict], list[dict]]:
     return sorted(summary.values(), key=lambda s: (s["ticket_no"], s["engineer_id"])), exceptions
 
 
-def _monthly_reports(conn, item: dict, business_date: dt.date, ticket_nos: list[str]) -> list[dict]:
-    """The 驻场月报 of the cycle's months for the pack's resident tickets, as this date's report
-    step left them (mart.resident_reports): their content hash is part of the pack's content."""
-    if item["service_type"] != "驻场" or item["item_kind"] != "cycle" or not _has_table(conn, "mart.resident_reports"):
-        return []
-    rows = _rows(conn, "select ticket_no, engineer_id, period_key, period_start, period_end, version_label, content_hash, "
-                       "pdf_path from mart.resident_reports where business_date = :d and report_kind = 'monthly' "
-                       "and ticket_no = any(:t) and period_key between date_trunc('month', cast(:s as date)) and :e "
-                       "and pdf_path is not null order by ticket_no, engineer_id, period_key",
-                 {"d": business_date, "t": ticket_nos, "s": item["cycle_start"], "e": item["cycle_end"]})
-    return [{**r, "file_name": Path(r["pdf_path"]).name} for r in rows]
-
-
 def _has_table(conn, name: str) -> bool:
     return bool(conn.execute(sa.text("select to_regclass(:n) is not null"), {"n": name}).scalar())
 
@@ -264,39 +251,123 @@ def _formula(cycle: dict) -> str | None:
     return text
 
 
-def gather(conn, item: dict, business_date: dt.date, findings: list[dict], catalogue: dict) -> dict:
-    """Everything one pack shows, from the temp tables of the run's as_of (rules.materialise_staging)."""
-    line = (_rows(conn, "select * from isc_po_lines where po_no = :p and po_line_no = :l",
-                  {"p": item["po_no"], "l": item["po_line_no"]}) or [{}])[0]
+def _item_tickets(item: dict) -> list[str]:
+    if item["service_type"] == "维保":
+        return list(item.get("site_issue_tickets") or [])
+    return list(item.get("tickets") or [])
+
+
+class _ByKey:
+    """Rows of one set-based query grouped by a key, in the query's order: `take(keys)` gives the rows
+    of several keys in that order too (so a pack sees them as if it had queried its keys alone)."""
+
+    def __init__(self, rows: list[dict], key):
+        self.groups: dict = {}
+        self.rank: dict = {}
+        for r in rows:
+            k = key(r)
+            if k not in self.groups:
+                self.groups[k] = []
+                self.rank[k] = len(self.rank)
+            self.groups[k].append(r)
+
+    def take(self, keys) -> list[dict]:
+        present = sorted({k for k in keys if k in self.groups}, key=self.rank.__getitem__)
+        return [r for k in present for r in self.groups[k]]
+
+
+class Prefetch:
+    """Everything the night's packs show, in one query per source for all items (was one per item and
+    source: hundreds of round trips a night); `gather` takes an item's rows from here."""
+
+    def __init__(self, conn, items: list[dict], business_date: dt.date):
+        pos = sorted({i["po_no"] for i in items})
+        tickets = sorted({t for i in items for t in _item_tickets(i)})
+        resident = sorted({t for i in items if i["service_type"] == "驻场" and i["item_kind"] == "cycle"
+                           for t in _item_tickets(i)})
+        self.lines = _ByKey(_rows(conn, "select * from isc_po_lines where po_no = any(:p)", {"p": pos}),
+                            lambda r: (r["po_no"], r["po_line_no"]))
+        self.cycles = _ByKey(_rows(conn, "select * from mart.cycle_schedule where business_date = :d "
+                                         "and po_no = any(:p)", {"d": business_date, "p": pos}),
+                             lambda r: (r["po_no"], r["po_line_no"], r["cycle_start"]))
+        self.tickets = _ByKey(_rows(conn, "select * from netcare_workorders where ticket_no = any(:t) "
+                                          "order by ticket_no", {"t": tickets}), lambda r: r["ticket_no"])
+        self.attachments = _ByKey(_rows(conn, "select * from netcare_attachments where ticket_no = any(:t) "
+                                              "order by ticket_no, kind, file_name", {"t": tickets}),
+                                  lambda r: r["ticket_no"])
+        self.ppd = _ByKey(_rows(conn, "select ticket_no, engineer_id, day, visits from punched_person_days "
+                                      "where ticket_no = any(:t) order by ticket_no, engineer_id, day", {"t": tickets})
+                          if _has_temp(conn, "punched_person_days") else [], lambda r: r["ticket_no"])
+        self.attendance = _ByKey(_data_rows(conn, "select * from netcare_resident_attendance where ticket_no = any(:t) "
+                                                  "order by ticket_no, engineer_id, work_date", {"t": resident}),
+                                 lambda r: r["ticket_no"])
+        self.acceptances = _ByKey(_rows(conn, "select * from isc_acceptances where po_no = any(:p) "
+                                              "order by acceptance_no", {"p": pos}),
+                                  lambda r: (r["po_no"], r["po_line_no"]))
+        monthly = []
+        if resident and _has_table(conn, "mart.resident_reports"):
+            monthly = _rows(conn, "select ticket_no, engineer_id, period_key, period_start, period_end, version_label, "
+                                  "content_hash, pdf_path from mart.resident_reports where business_date = :d "
+                                  "and report_kind = 'monthly' and ticket_no = any(:t) and pdf_path is not null "
+                                  "order by ticket_no, engineer_id, period_key", {"d": business_date, "t": resident})
+        self.monthly = _ByKey(monthly, lambda r: r["ticket_no"])
+        cells = _rows(conn, _sql("20_excluded_cells.sql"), {"business_date": business_date})
+        for pos, c in enumerate(cells):  # the query's order (the warehouse's collation) decides, as it did per pack
+            c["position"] = pos
+        self.excluded_by_po = _ByKey([c for c in cells if c["match_po"] is not None], lambda r: r["match_po"])
+        self.excluded_by_ticket = _ByKey([c for c in cells if c["match_ticket"] is not None],
+                                         lambda r: r["match_ticket"])
+
+    def excluded(self, po_no: str, ticket_nos: list[str]) -> list[dict]:
+        """The quarantined rows that concern one pack (its PO号 or one of its tickets): one row per
+        (source, key, column, value, reason) still present in its source's newest visible extract (a
+        problem fixed in a later delivery drops out), with the first file that had it (so the same
+        problem delivered again the next night does not change the pack)."""
+        cells = {c["position"]: c for c in self.excluded_by_po.take([po_no]) + self.excluded_by_ticket.take(ticket_nos)}
+        ordered = [cells[p] for p in sorted(cells)]
+
+        def problem(c):
+            return (c["source"], c["row_key"], c["header"], c["value"], c["reason"])
+
+        current = {problem(c) for c in ordered if c["extract_date"] == c["newest_date"]}
+        first: dict = {}
+        for c in ordered:  # ordered by problem, then extract date, file name, row: the first is the earliest
+            if problem(c) in current:
+                first.setdefault(problem(c), c)
+        return [{"source": c["source"], "row_key": c["row_key"], "header": c["header"], "value": c["value"],
+                 "reason": c["reason"], "first_file": c["file_name"], "first_row_no": c["row_no"]}
+                for c in first.values()]
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def gather(conn, item: dict, business_date: dt.date, findings: list[dict], catalogue: dict,
+           pre: Prefetch | None = None) -> dict:
+    """Everything one pack shows, from the temp tables of the run's as_of (rules.materialise_staging),
+    taken from the night's `Prefetch` (made for this item alone when none is given)."""
+    pre = pre or Prefetch(conn, [item], business_date)
+    line = (pre.lines.take([(item["po_no"], item["po_line_no"])]) or [{}])[0]
     cycle = {}
     if item["item_kind"] == "cycle":
-        cycle = (_rows(conn, "select * from mart.cycle_schedule where business_date = :d and po_no = :p "
-                             "and po_line_no = :l and cycle_start = :s",
-                       {"d": business_date, "p": item["po_no"], "l": item["po_line_no"], "s": item["cycle_start"]})
-                 or [{}])[0]
-    if item["service_type"] == "维保":
-        ticket_nos = list(item.get("site_issue_tickets") or [])
-    else:
-        ticket_nos = list(item.get("tickets") or [])
-    tickets = _rows(conn, "select * from netcare_workorders where ticket_no = any(:t) order by ticket_no", {"t": ticket_nos})
+        cycle = (pre.cycles.take([(item["po_no"], item["po_line_no"], item["cycle_start"])]) or [{}])[0]
+    ticket_nos = _item_tickets(item)
+    tickets = pre.tickets.take(ticket_nos)
     known = {t["ticket_no"] for t in tickets}
     tickets += [{"ticket_no": t, "status": None} for t in ticket_nos if t not in known]
-    attachments = _rows(conn, "select * from netcare_attachments where ticket_no = any(:t) "
-                              "order by ticket_no, kind, file_name", {"t": ticket_nos})
-    ppd = []
-    if _has_temp(conn, "punched_person_days"):
-        ppd = _rows(conn, "select ticket_no, engineer_id, day, visits from punched_person_days "
-                          "where ticket_no = any(:t) order by ticket_no, engineer_id, day", {"t": ticket_nos})
+    attachments = pre.attachments.take(ticket_nos)
+    ppd = pre.ppd.take(ticket_nos)
     attendance = []
     if item["service_type"] == "驻场" and item["item_kind"] == "cycle":
-        attendance = _data_rows(conn, "select * from netcare_resident_attendance where ticket_no = any(:t) "
-                                 "and work_date between :s and :e order by ticket_no, engineer_id, work_date",
-                           {"t": ticket_nos, "s": item["cycle_start"], "e": item["cycle_end"]})
-    acceptances = _rows(conn, "select * from isc_acceptances where po_no = :p and po_line_no = :l "
-                              "order by acceptance_no", {"p": item["po_no"], "l": item["po_line_no"]})
-    excluded = _rows(conn, _sql("20_excluded_rows.sql"),
-                     {"business_date": business_date, "po_no": item["po_no"], "tickets": ticket_nos})
-    monthly_reports = _monthly_reports(conn, item, business_date, ticket_nos)
+        attendance = [a for a in pre.attendance.take(ticket_nos)
+                      if item["cycle_start"] <= a["work_date"] <= item["cycle_end"]]
+    acceptances = pre.acceptances.take([(item["po_no"], item["po_line_no"])])
+    excluded = pre.excluded(item["po_no"], ticket_nos)
+    monthly_reports = []
+    if item["service_type"] == "驻场" and item["item_kind"] == "cycle":
+        monthly_reports = [{**r, "file_name": Path(r["pdf_path"]).name} for r in pre.monthly.take(ticket_nos)
+                           if _month_start(item["cycle_start"]) <= r["period_key"] <= item["cycle_end"]]
 
     files_by_ticket: dict[str, list] = {}
     for a in attachments:
@@ -688,10 +759,11 @@ def build_all(engine: sa.Engine, ctx) -> dict:
         source_files = source_files_of(conn, business_date)
         company = company_name()
         plans = []
+        pre = Prefetch(conn, items, business_date)
         for item in items:
             key = pack_key(item)
             data = gather(conn, item, business_date,
-                          by_item.get((item["po_no"], item["po_line_no"], item["cycle_start"]), []), catalogue)
+                          by_item.get((item["po_no"], item["po_line_no"], item["cycle_start"]), []), catalogue, pre)
             data["company"] = company
             data["format"] = PACK_FORMAT
             plan = _plan_version(conn, store, item, key, data, business_date, source_files)
