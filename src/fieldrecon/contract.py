@@ -275,3 +275,17 @@ PG_TYPES = {
     "time": "time",
     "bool": "boolean",
 }
+
+# The closing attachments each ticket type requires (rulebook parts 3–7, "关单附件"), in the order
+# the 核对单 lists them. AT-01 reads them from ref.required_attachments (warehouse.reference writes
+# it from this every run), the packs from here; every kind is one of netcare_attachments' 附件类型.
+REQUIRED_ATTACHMENTS: dict[str, tuple[str, ...]] = {
+    "巡检": ("信息收集包", "健康检查报告", "TD审批邮件", "现场技术服务报告"),
+    "整改": ("现场技术服务报告", "整改清单", "整改前信息采集包", "整改后信息采集包"),
+    "单次现场服务": ("现场技术服务报告", "单次人天日报"),
+    "事件值守": ("现场技术服务报告", "单次人天日报"),
+    "高级软件现场支持": ("现场技术服务报告", "单次人天日报"),
+    "现场问题处理": ("现场技术服务报告",),
+    "驻场": ("驻场服务交付报告",),
+    "POC": ("售前测试报告",),
+}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from fieldrecon import labels
 from fieldrecon.outputs import kpi, reminders, sentences
 from fieldrecon.outputs.files import bom_csv, write_atomic
 from fieldrecon.outputs.xlsx import Workbook, finish_sheet, save_workbook
@@ -28,9 +29,8 @@ FINDINGS_CSV_COLUMNS = [
     "rule_code", "region", "ticket_no", "engineer_id", "day", "rfc_no", "task_no", "po_no", "po_line_no",
     "cycle_start", "acceptance_no", "month", "severity", "finding_id", "new", "details",
 ]
-SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
-FAMILY_ZH = {"checkin": "打卡核对", "attendance": "驻场考勤", "changes": "变更单", "po": "PO验收与附件",
-             "timeliness": "服务时效"}
+SEVERITY_ZH = labels.SEVERITY
+FAMILY_ZH = labels.FAMILY
 # The findings sheet each family's own SQL provides; a family without one gets a generated sheet.
 FAMILY_SHEET = {"checkin": "打卡核对", "attendance": "考勤规则", "changes": "变更单规则", "po": "PO与附件规则",
                 "timeliness": "服务时效"}
@@ -76,7 +76,7 @@ def mart_queries(kind: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def _summary_sheet(wb: Workbook, ctx, findings: list[dict], quality: dict) -> None:
+def _summary_sheet(wb: Workbook, ctx, findings: list[dict], quality: dict, catalogue: dict) -> None:
     ws = wb.active
     ws.title = "汇总"
     ws.append(["业务日期", ctx.business_date])
@@ -93,7 +93,6 @@ def _summary_sheet(wb: Workbook, ctx, findings: list[dict], quality: dict) -> No
     ws.append(["规则", "问题", "严重程度", *regions, "合计"])
     counts = Counter((f["rule_code"], sentences.region_label(f["region"])) for f in findings)
     sev = {f["rule_code"]: f["severity"] for f in findings}
-    catalogue = rules.catalogue()
     for code in sorted({f["rule_code"] for f in findings}):
         per = [counts.get((code, r), 0) for r in regions]
         title = catalogue[code].title if code in catalogue else code
@@ -103,10 +102,10 @@ def _summary_sheet(wb: Workbook, ctx, findings: list[dict], quality: dict) -> No
     ws.freeze_panes = "A2"
 
 
-def _explanation_sheet(wb: Workbook) -> None:
+def _explanation_sheet(wb: Workbook, catalogue: dict) -> None:
     ws = wb.create_sheet("规则说明")
     ws.append(["规则", "类别", "严重程度", "问题", "说明", "依据条款"])
-    for code, r in sorted(rules.catalogue().items()):
+    for code, r in sorted(catalogue.items()):
         severity = " / ".join(SEVERITY_ZH.get(x.strip(), x.strip()) for x in r.severity.split("/"))
         ws.append([code, FAMILY_ZH.get(r.family, r.family), severity, r.title, r.explain, r.clause])
     finish_sheet(ws)
@@ -174,29 +173,33 @@ def clerk_findings_csv(findings: list[dict], catalogue: dict) -> bytes:
 
 
 def finding_texts_table(conn: sa.Connection, findings: list[dict], catalogue: dict) -> None:
-    """Temp table finding_texts (one row per open finding: title, region label, sentence and action)
-    that the sheet and CSV SQL join by finding_id instead of rendering details themselves."""
+    """Temp table finding_texts (one row per open finding: family, region label, sentence and action)
+    that the sheet and CSV SQL join by finding_id instead of rendering details themselves (the
+    title they join from recon.rule_catalogue)."""
     conn.execute(sa.text("drop table if exists pg_temp.finding_texts"))
     conn.execute(sa.text(
-        "create temp table finding_texts (finding_id text primary key, family text, region_label text, title text, "
+        "create temp table finding_texts (finding_id text primary key, family text, region_label text, "
         "sentence text, what text, system text, who text, by_when text, first_seen date) on commit drop"))
     rows = []
     for f in findings:
         r = catalogue.get(f["rule_code"])
         d = sentences.describe(f)
         rows.append({"finding_id": f["finding_id"], "family": r.family if r else None, "region_label": sentences.region_label(f["region"]),
-                     "title": r.title if r else f["rule_code"], "sentence": d["问题说明"], "what": d["处理办法"],
+                     "sentence": d["问题说明"], "what": d["处理办法"],
                      "system": d["处理系统"], "who": d["责任人"], "by_when": d["处理期限"], "first_seen": _first_seen(f)})
     if rows:
         conn.execute(sa.text(
-            "insert into finding_texts values (:finding_id, :family, :region_label, :title, :sentence, :what, :system, :who, "
+            "insert into finding_texts values (:finding_id, :family, :region_label, :sentence, :what, :system, :who, "
             ":by_when, :first_seen)"), rows)
 
 
-def sheet_session(conn: sa.Connection, business_date, params: dict, catalogue: dict | None = None) -> list[dict]:
-    """What the sheet and CSV SQL read: the run's staging state and finding_texts; returns the open findings."""
+def sheet_session(conn: sa.Connection, business_date, params: dict, overrides: dict | None = None) -> list[dict]:
+    """What the sheet and CSV SQL read: the run's staging state, finding_texts and the date's rule
+    catalogue (recon.rule_catalogue, thresholds from the run's parameter overrides); returns the open
+    findings."""
     findings = open_findings(conn, business_date)
-    finding_texts_table(conn, findings, catalogue if catalogue is not None else rules.catalogue())
+    rules.write_catalogue(conn, business_date, overrides)
+    finding_texts_table(conn, findings, rules.catalogue(overrides))
     rules.materialise_staging(conn, params["as_of"])
     return findings
 
@@ -204,18 +207,18 @@ def sheet_session(conn: sa.Connection, business_date, params: dict, catalogue: d
 def write_all(engine: sa.Engine, ctx) -> dict:
     out_dir = Path(ctx.output_dir)
     params = rules.bind_params(ctx.date, ctx.params)
-    catalogue = rules.catalogue()
+    catalogue = rules.catalogue(ctx.params)
     written = {}
     with engine.begin() as conn:
         quality = (conn.execute(sa.text("select summary->'quality' from ops.runs where run_id = :r"),
                                 {"r": ctx.run_id}).scalar() or {})
-        findings = sheet_session(conn, ctx.date, params, catalogue)
+        findings = sheet_session(conn, ctx.date, params, ctx.params)
         write_atomic(out_dir / "findings.csv", findings_csv(findings))
         written["findings.csv"] = len(findings)
         write_atomic(out_dir / CLERK_FINDINGS_CSV, clerk_findings_csv(findings, catalogue))
         written[CLERK_FINDINGS_CSV] = len(findings)
         wb = Workbook()
-        _summary_sheet(wb, ctx, findings, quality)
+        _summary_sheet(wb, ctx, findings, quality, catalogue)
         sheet_sqls = mart_queries("sheets")
         covered = {title for _, title, _ in sheet_sqls}
         for family in rules.FAMILIES:
@@ -235,7 +238,7 @@ def write_all(engine: sa.Engine, ctx) -> dict:
                 write_atomic(out_dir / CLERK_CSV_SHEETS[title], _csv_bytes(header, body))
                 written[CLERK_CSV_SHEETS[title]] = len(body)
         written.update(_timeliness_outputs(conn, wb, out_dir, params))
-        _explanation_sheet(wb)
+        _explanation_sheet(wb, catalogue)
         save_workbook(wb, out_dir / "exceptions.xlsx")
         for _, name, query in mart_queries("csv"):  # file name from its `-- csv:` header
             result = conn.execute(sa.text(query), params)

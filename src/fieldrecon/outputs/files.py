@@ -122,6 +122,20 @@ def mask_text_file(name: str, data: bytes) -> bytes:
     return data if masked == text else masked.encode("utf-8", errors="surrogateescape")
 
 
+_UNSAFE_NAME = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+_RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_name(text: str) -> str:
+    """One file or folder name from data (a PO key, a ticket number, a region), valid on Windows and
+    never a path: no separator or reserved character, no leading dot, no trailing dot or space, no
+    reserved device name, at most 120 characters."""
+    name = _UNSAFE_NAME.sub("_", str(text)).strip().lstrip(".").rstrip(". ")
+    if not name or name.split(".")[0].upper() in _RESERVED_NAMES:
+        name = "_" + name
+    return name[:120]
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write next to the target and rename, so a reader never sees a half-written file (and a text
     file never holds a mobile number)."""

@@ -34,7 +34,6 @@ import hashlib
 import io
 import json
 import logging
-import re
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -42,10 +41,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from fieldrecon import settings
+from fieldrecon import labels, settings
+from fieldrecon.contract import REQUIRED_ATTACHMENTS
 from fieldrecon.outputs import documents as run_documents
 from fieldrecon.outputs import render
-from fieldrecon.outputs.files import bom_csv, write_atomic, zip_archive
+from fieldrecon.outputs.files import bom_csv, safe_name, write_atomic, zip_archive
 from fieldrecon.outputs.sentences import HQ_REGION
 from fieldrecon.outputs.xlsx import table_workbook
 from fieldrecon.recon import rules
@@ -59,16 +59,6 @@ SOURCE_ZH = {
     "netcare_attachments": "NetCare附件", "timesheet_entries": "工时填报", "timesheet_engineers": "工程师主数据",
     "cycle_schedule": "验收周期", "punched_person_days": "打卡人天", "findings": "问题",
     "resident_reports": "驻场月报",
-}
-REQUIRED_ATTACHMENTS = {
-    "巡检": ("信息收集包", "健康检查报告", "TD审批邮件", "现场技术服务报告"),
-    "整改": ("现场技术服务报告", "整改清单", "整改前信息采集包", "整改后信息采集包"),
-    "单次现场服务": ("现场技术服务报告", "单次人天日报"),
-    "事件值守": ("现场技术服务报告", "单次人天日报"),
-    "高级软件现场支持": ("现场技术服务报告", "单次人天日报"),
-    "现场问题处理": ("现场技术服务报告",),
-    "驻场": ("驻场服务交付报告",),
-    "POC": ("售前测试报告",),
 }
 SERVICE_LABEL = {
     "维保": "维保服务（按周期验收）", "驻场": "驻场服务", "巡检": "巡检服务", "整改": "整改服务",
@@ -94,19 +84,6 @@ def company_name() -> str:
 def packs_dir() -> Path:
     """The pack store: `FIELDRECON_PACKS`, default `<FIELDRECON_HOME>/packs`."""
     return settings.packs_dir()
-
-
-_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
-
-
-def safe_name(text: str) -> str:
-    """A file/folder name valid on Windows: no reserved characters, no trailing dot or space,
-    no reserved device name, at most 120 characters."""
-    name = _UNSAFE.sub("_", str(text)).strip().rstrip(". ")
-    if not name or name.split(".")[0].upper() in _RESERVED:
-        name = "_" + name
-    return name[:120]
 
 
 def pack_key(item: dict) -> str:
@@ -562,7 +539,7 @@ def describe_changes(old: dict | None, new: dict) -> list[str]:
     if old.get("amount") != new.get("amount"):
         out.append(f"金额 {render.money(old.get('amount'))} → {render.money(new.get('amount'))}")
     if old.get("status") != new.get("status"):
-        zh = {"ready": "可提交", "blocked": "阻塞"}
+        zh = labels.PACK_STATUS
         out.append(f"状态 {zh.get(old.get('status'), old.get('status'))} → {zh.get(new.get('status'), new.get('status'))}")
     ot, nt = set(old.get("tickets", [])), set(new.get("tickets", []))
     out += [f"工单 {t} 新增" for t in sorted(nt - ot)] + [f"工单 {t} 移除" for t in sorted(ot - nt)]
@@ -736,7 +713,7 @@ def build_all(engine: sa.Engine, ctx) -> dict:
     store = packs_dir()
     business_date = ctx.date
     params = rules.bind_params(business_date, ctx.params)
-    catalogue = rules.catalogue()
+    catalogue = rules.catalogue(ctx.params)
     counts = {"packs": 0, "ready": 0, "blocked": 0, "new_versions": 0, "rendered": 0}
     documents = []
     with engine.begin() as conn:
@@ -801,7 +778,7 @@ def build_all(engine: sa.Engine, ctx) -> dict:
                 "kind": "验收包", "region": item["region"] or "",
                 "subject": plan["key"] if item["item_kind"] == "cycle" else f"{plan['key']}（按单）",
                 "version": version_label(row["content_sha256"]),
-                "status": {"ready": "可提交", "blocked": "阻塞"}[plan["status"]],
+                "status": labels.PACK_STATUS[plan["status"]],
                 "path": row["zip_path"], "sha256": row["zip_sha256"],
             })
         conn.execute(sa.text("delete from packs.pack_runs where business_date = :d and not (pack_key = any(:k))"),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from fieldrecon import labels
 from fieldrecon.contract import SOURCES
 from fieldrecon.ingest import gx_checks
 
@@ -27,8 +28,7 @@ DEPENDENT_OUTPUTS = {
     "netcare_resident_attendance": ["attendance"],
     "netcare_attachments": ["po"],
 }
-STATUS_ZH = {"loaded": "已加载", "rejected": "整文件拒收", "repeat": "重复文件", "unrecognised": "无法识别", "pending": "待加载",
-             "refused": "拒绝读取"}
+STATUS_ZH = labels.FILE_STATUS
 STATUSES = ("loaded", "rejected", "repeat", "unrecognised", "pending", "refused")
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-from decimal import Decimal
 
 import sqlalchemy as sa
 from openpyxl.workbook import Workbook
 
+from fieldrecon.labels import amount
 from fieldrecon.outputs.files import bom_csv
 from fieldrecon.outputs.sentences import CLERK, FSE, ISC, NETCARE, PM, region_label
 from fieldrecon.outputs.xlsx import finish_sheet
@@ -36,7 +36,7 @@ def _ts(value) -> str:
 
 
 def _money(value) -> str:
-    return f"{Decimal(str(value)):,.2f}" if value is not None else "-"
+    return amount(value, empty="-")
 
 
 def _texts(r: dict) -> tuple[str, str, str, str, str]:

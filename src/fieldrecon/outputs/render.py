@@ -20,11 +20,11 @@ import datetime as dt
 import functools
 import io
 import re
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from fieldrecon.labels import amount, number
 from fieldrecon.settings import TEMPLATES_DIR
 
 FIXED_PDF_TIME = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -37,13 +37,7 @@ FONT_FAMILY = "Noto Sans SC"
 
 def money(value, places: int = 2) -> str:
     """`1234` → ``1,234.00``; None/empty → ``""``; non-numbers are returned as text."""
-    if value is None or value == "":
-        return ""
-    try:
-        d = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    return f"{d:,.{places}f}"
+    return amount(value, places)
 
 
 def fmt_date(value, fmt: str = "%Y-%m-%d") -> str:
@@ -74,14 +68,7 @@ def compact_date(value) -> str:
 
 def quantity(value) -> str:
     """Person-days, counts: up to 2 decimals without trailing zeros (``3``, ``2.5``)."""
-    if value is None or value == "":
-        return ""
-    try:
-        d = Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    text = format(d, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return number(value)
 
 
 # ---------------------------------------------------------------- HTML (browser views)

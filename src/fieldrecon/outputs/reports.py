@@ -36,7 +36,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import re
 import time
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
@@ -44,9 +43,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from fieldrecon import settings
+from fieldrecon import labels, settings
 from fieldrecon.outputs import documents as run_documents
-from fieldrecon.outputs.files import bom_csv, write_atomic
+from fieldrecon.outputs.files import bom_csv, safe_name, write_atomic
 from fieldrecon.outputs.xlsx import table_workbook
 from fieldrecon.recon import rules
 from fieldrecon.settings import SQL_DIR
@@ -61,7 +60,7 @@ KINDS = ("weekly", "monthly")
 KIND_ZH = {"weekly": "驻场周报", "monthly": "驻场月报"}
 TEMPLATES = {"weekly": "resident_weekly.html.j2", "monthly": "resident_monthly.html.j2"}
 TYPST_TEMPLATE = "resident_report.typ.j2"
-STATUS_ZH = {"not due": "未到期", "generated": "已生成", "backfilled": "补生成", "late": "逾期生成", "missing": "缺失"}
+STATUS_ZH = labels.REPORT_STATUS
 WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 KIND_SLOT_ZH = {"missing": "缺卡", "late": "迟到", "early": "早退"}
 REQUIRED_FAMILIES = ("attendance", "po")
@@ -131,10 +130,6 @@ def report_name(p: dict) -> str:
     return f"{kind_zh}_{p['ticket_no']}_{p['engineer_id']}_{p['period_start']:%Y%m%d}-{p['period_end']:%Y%m%d}"
 
 
-def _safe(part: str) -> str:
-    return re.sub(r"[^\w.\-]+", "_", part).strip("._") or "_"
-
-
 def version_label(content_hash: str) -> str:
     """A version as documents and paths name it: from its content alone (content-addressed), so the
     same content has the same name whichever dates' runs met it first."""
@@ -142,8 +137,8 @@ def version_label(content_hash: str) -> str:
 
 
 def relative_paths(p: dict, label: str) -> dict[str, str]:
-    folder = Path(p["report_kind"], f"{p['period_key']:%Y}", _safe(p["ticket_no"]), _safe(p["engineer_id"]))
-    stem = _safe(report_name(p)) + f"_{label}"
+    folder = Path(p["report_kind"], f"{p['period_key']:%Y}", safe_name(p["ticket_no"]), safe_name(p["engineer_id"]))
+    stem = safe_name(report_name(p)) + f"_{label}"
     return {ext: str(folder / f"{stem}.{ext}") for ext in ("html", "pdf", "xlsx")}
 
 
@@ -500,7 +495,7 @@ def _snapshot_csv(rows: list[dict]) -> bytes:
         for _, c in SNAPSHOT_COLUMNS:
             v = r[c]
             if c == "report_kind":
-                v = "周报" if v == "weekly" else "月报"
+                v = labels.REPORT_KIND[v]
             elif c == "status":
                 v = STATUS_ZH[v]
             out.append("" if v is None else v.isoformat() if isinstance(v, dt.date) else str(v))

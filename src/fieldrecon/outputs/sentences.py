@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import NamedTuple
 
+from fieldrecon.labels import amount, number
+
 HQ_REGION = "总部"
 
 NETCARE, ISC, TIMESHEET, PIPELINE = "NetCare", "ISC", "工时系统 2.0", "对账平台（运维）"
@@ -75,23 +77,11 @@ def _date(value) -> str:
 
 def _n(value, places: int = 2) -> str:
     """A number without noise: 25.0 -> '25', 6.696 -> '6.7', 5.52 -> '5.5'."""
-    if value is None or value == "":
-        return "-"
-    try:
-        x = Decimal(str(value))
-    except ArithmeticError:
-        return str(value)
-    text = f"{round(x, places):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return number(value, places, empty="-")
 
 
 def _money(value) -> str:
-    if value is None or value == "":
-        return "-"
-    try:
-        return f"{Decimal(str(value)):,.2f} 元"
-    except ArithmeticError:
-        return str(value)
+    return amount(value, empty="-", unit=" 元")
 
 
 def _list(values, fmt: Callable = str, sep: str = "、") -> str:

@@ -12,17 +12,17 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from fieldrecon import labels
 from fieldrecon.outputs.packs import list_versions, region_dir
 from fieldrecon.outputs.sentences import describe, region_label
 from fieldrecon.portal.access import allowed
 from fieldrecon.recon.rules import catalogue
 from fieldrecon.settings import LOCAL_TZ
 
-PACK_STATUS_ZH = {"ready": "可提交", "blocked": "阻塞"}
-REPORT_STATUS_ZH = {"not due": "未到期", "generated": "已生成", "backfilled": "补生成", "late": "逾期生成",
-                    "missing": "缺失"}
-FINDING_STATUS_ZH = {"open": "未说明", "marked": "已说明"}
-REPORT_KIND_ZH = {"weekly": "周报", "monthly": "月报"}
+PACK_STATUS_ZH = labels.PACK_STATUS
+REPORT_STATUS_ZH = labels.REPORT_STATUS
+FINDING_STATUS_ZH = labels.FINDING_STATUS
+REPORT_KIND_ZH = labels.REPORT_KIND
 REPORT_FORMATS = (("pdf", "PDF"), ("html", "HTML"), ("xlsx", "Excel"))
 
 
@@ -230,6 +230,9 @@ def findings_list(engine: sa.Engine, regions, business_date: dt.date | None = No
         d = business_date or latest_findings_date(conn)
         if d is None:
             return None, []
+        # the titles that date's run wrote (its thresholds); the defaults for a date before the table
+        titles.update(conn.execute(sa.text("select rule_code, title from recon.rule_catalogue where business_date = :d"),
+                                   {"d": d}).all())
         rows = conn.execute(sa.text(
             "select f.finding_id, f.rule_code, f.severity, f.region, f.ticket_no, f.po_no, f.po_line_no, "
             "f.acceptance_no, f.cycle_start, f.engineer_id, f.day, f.rfc_no, f.task_no, f.month, f.details, "

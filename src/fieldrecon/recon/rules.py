@@ -18,6 +18,10 @@ The rule-file convention (include/sql/recon/README.md says the same at more leng
       -- explain: plain-language explanation for clerks (Chinese)
       -- clause: 第5部分 4.1(2)
 
+  A title or explanation that states a configurable threshold names its parameter instead of
+  copying the number: `前后工单间隔不足{pd04_min_gap_minutes:hours}小时` (formats: none, `hours` for
+  minutes, `%` for a rate); the catalogue fills it from the run's parameters.
+
 - `final` selects only what the rule knows, by column name (any order):
   the subject keys its rulebook entry names (a subset of SUBJECT_KEYS), `region`, `details`
   (jsonb), and `severity` only where it varies per finding (the header then says e.g.
@@ -29,6 +33,7 @@ The rule-file convention (include/sql/recon/README.md says the same at more leng
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -39,6 +44,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from fieldrecon import labels
 from fieldrecon.contract import SOURCES
 from fieldrecon.dates import as_of
 from fieldrecon.settings import SQL_DIR
@@ -89,6 +95,7 @@ DEFAULT_PARAMS: dict[str, object] = {
 }
 
 HEADER_RE = re.compile(r"^--\s*(rule|severity|title|explain|clause):\s*(.*)$")
+PLACEHOLDER_RE = re.compile(r"\{(\w+)(?::(hours|%))?\}")
 
 
 @dataclass
@@ -132,9 +139,48 @@ def rule_files(family: str) -> list[RuleFile]:
     return [_rule_file(p, family) for p in sorted(folder.glob("*.sql"))]
 
 
-def catalogue() -> dict[str, RuleFile]:
-    """Every rule of every family, by code (titles, explanations and clauses for the exports)."""
-    return {r.code: r for fam in FAMILIES for r in rule_files(fam)}
+def fill_thresholds(text: str, params: dict, where: str = "") -> str:
+    """A header text with each `{param}` / `{param:hours}` / `{param:%}` replaced by the parameter's
+    value as a clerk reads it (60 → 60, 3.0 → 3, 60 minutes:hours → 1, 0.03:% → 3%)."""
+    def value(m: re.Match) -> str:
+        name, fmt = m.groups()
+        if name not in params:
+            raise ValueError(f"{where}: unknown parameter {{{name}}} in {text!r}")
+        v = params[name]
+        if fmt == "hours":
+            v = float(v) / 60
+        elif fmt == "%":
+            return labels.number(float(v) * 100, 6) + "%"
+        return labels.number(v, 6) if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
+
+    return PLACEHOLDER_RE.sub(value, text)
+
+
+def catalogue(overrides: dict | None = None) -> dict[str, RuleFile]:
+    """Every rule of every family, by code (titles, explanations and clauses for the exports), its
+    thresholds filled from the parameters (the defaults with the run's overrides)."""
+    params = {**DEFAULT_PARAMS, **(overrides or {})}
+    out = {}
+    for fam in FAMILIES:
+        for r in rule_files(fam):
+            out[r.code] = dataclasses.replace(r, title=fill_thresholds(r.title, params, r.path.name),
+                                              explain=fill_thresholds(r.explain, params, r.path.name))
+    return out
+
+
+def write_catalogue(conn: sa.Connection, business_date: dt.date, overrides: dict | None = None) -> int:
+    """recon.rule_catalogue for one business date: what the sheets join for a rule's title, with the
+    thresholds of that date's run (another date's run with other parameters keeps its own rows)."""
+    rows = [{"d": business_date, "c": code, "f": r.family, "s": r.severity, "t": r.title, "e": r.explain, "k": r.clause}
+            for code, r in sorted(catalogue(overrides).items())]
+    conn.execute(sa.text("delete from recon.rule_catalogue where business_date = :d and not (rule_code = any(:c))"),
+                 {"d": business_date, "c": [r["c"] for r in rows]})
+    conn.execute(sa.text(
+        "insert into recon.rule_catalogue (business_date, rule_code, rule_family, severity, title, explanation, clause) "
+        "values (:d, :c, :f, :s, :t, :e, :k) on conflict (business_date, rule_code) do update set "
+        "rule_family = excluded.rule_family, severity = excluded.severity, title = excluded.title, "
+        "explanation = excluded.explanation, clause = excluded.clause"), rows)
+    return len(rows)
 
 
 def bind_params(business_date: dt.date, overrides: dict | None = None) -> dict:

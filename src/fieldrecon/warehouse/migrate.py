@@ -4,7 +4,8 @@ A shipped migration is never edited: warehouses in the field have applied it. Th
 applied file's sha256 in ops.schema_migrations and stops, naming the file, when an applied one has
 changed (a warehouse that applied files before checksums existed gets the current sha on first
 sight). Functions and views (include/sql/staging, include/sql/functions) are re-created every run,
-so their bodies are the same in an upgraded warehouse as in a fresh one.
+so their bodies are the same in an upgraded warehouse as in a fresh one; so are the reference
+tables the SQL joins (`warehouse.reference`: labels, required attachments).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from fieldrecon.settings import SQL_DIR
+from fieldrecon.warehouse import reference
 
 log = logging.getLogger(__name__)
 MIGRATION_LOCK = 724_001  # advisory lock key: one migrator at a time
@@ -41,7 +43,8 @@ def sha256(path: Path) -> str:
 
 
 def migrate(engine: sa.Engine) -> list[str]:
-    """Apply include/sql/migrations/V*.sql not yet applied, then (re)create the staging models."""
+    """Apply include/sql/migrations/V*.sql not yet applied, then (re)create the staging models and
+    functions and rewrite the reference tables."""
     applied_now: list[str] = []
     with engine.begin() as conn:
         conn.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
@@ -76,6 +79,7 @@ def migrate(engine: sa.Engine) -> list[str]:
         conn.execute(sa.text("set local check_function_bodies = off"))
         for path in sorted((SQL_DIR / "staging").glob("*.sql")) + sorted((SQL_DIR / "functions").glob("*.sql")):
             execute_script(conn, path.read_text(encoding="utf-8"))
+        reference.write(conn)
     return applied_now
 
 

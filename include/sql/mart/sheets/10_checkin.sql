@@ -1,12 +1,14 @@
 -- sheet: 打卡核对
 -- The check-in family's open findings (PD, POC-01, DQ) of :business_date for clerks: the rule's
--- title, one sentence from the evidence and what to do, in which system, by whom and by when —
--- all from finding_texts (outputs/sentences.py, written by the exports before the sheets run).
+-- title (recon.rule_catalogue), its level (ref.labels), one sentence from the evidence and what to
+-- do, in which system, by whom and by when — from finding_texts (outputs/sentences.py, written by
+-- the exports before the sheets run).
 -- A finding without a region reads 总部. No phone numbers.
 with open_findings as (
     select
         f.*,
-        t.title,
+        c.title,
+        s.label_zh as severity_zh,
         t.region_label,
         t.sentence,
         t.what,
@@ -16,6 +18,9 @@ with open_findings as (
         t.first_seen
     from recon.findings_as_of(cast(:business_date as date)) as f
     inner join finding_texts as t on t.finding_id = f.finding_id
+    inner join recon.rule_catalogue as c
+        on c.rule_code = f.rule_code and c.business_date = cast(:business_date as date)
+    left join ref.labels as s on s.kind = 'severity' and s.code = f.severity
     where f.status = 'open'
         and t.family = 'checkin'
 ),
@@ -24,7 +29,7 @@ final as (
     select
         f.rule_code as "规则",
         f.title as "问题",
-        case f.severity when 'error' then '错误' when 'warning' then '警告' else '提示' end as "级别",
+        f.severity_zh as "级别",
         f.region_label as "区域",
         f.ticket_no as "工单号",
         f.engineer_id as "工程师工号",

@@ -1,11 +1,13 @@
 -- sheet: 考勤规则
 -- Open findings of the resident attendance rules (RA-01, RA-04 … RA-07) and CAL-01 of :business_date
--- for clerks: title, sentence and action from finding_texts (outputs/sentences.py). Engineer names
+-- for clerks: title (recon.rule_catalogue), level (ref.labels), sentence and action from finding_texts
+-- (outputs/sentences.py). Engineer names
 -- from the engineer master (never phone numbers). A finding without a region (CAL-01) reads 总部.
 with open_findings as (
     select
         f.*,
-        t.title,
+        c.title,
+        s.label_zh as severity_zh,
         t.region_label,
         t.sentence,
         t.what,
@@ -15,6 +17,9 @@ with open_findings as (
         t.first_seen
     from recon.findings_as_of(cast(:business_date as date)) as f
     inner join finding_texts as t on t.finding_id = f.finding_id
+    inner join recon.rule_catalogue as c
+        on c.rule_code = f.rule_code and c.business_date = cast(:business_date as date)
+    left join ref.labels as s on s.kind = 'severity' and s.code = f.severity
     where f.status = 'open'
         and t.family = 'attendance'
 ),
@@ -23,7 +28,7 @@ final as (
     select
         f.rule_code as "规则",
         f.title as "问题",
-        case f.severity when 'error' then '错误' when 'warning' then '警告' else '提示' end as "级别",
+        f.severity_zh as "级别",
         f.region_label as "区域",
         f.ticket_no as "工单号",
         f.engineer_id as "工程师工号",

@@ -2,16 +2,9 @@
 -- Open SL findings (service timeliness, part 12 KPIs 8 and 12) of :business_date for clerks: when the
 -- ticket was received, dispatched, completed and close-requested, its deadline and how late it is —
 -- in minutes for SL-01, in working days (after the deadline day, up to the dispatch / request day or
--- the business date) for SL-02 and SL-03. SL-04 rows are due soon, not late.
-with titles (rule_code, title) as (
-    values
-    ('SL-01', '工单派发超时'),
-    ('SL-02', '巡检/整改工单派发超过15个工作日'),
-    ('SL-03', '关单申请超时'),
-    ('SL-04', '关单申请即将到期')
-),
-
-open_findings as (
+-- the business date) for SL-02 and SL-03. SL-04 rows are due soon, not late. Titles from the date's
+-- recon.rule_catalogue (its thresholds the run's parameters).
+with open_findings as (
     select
         f.*,
         t.title,
@@ -22,8 +15,10 @@ open_findings as (
         cast(f.details ->> 'deadline' as timestamp) as deadline,
         cast(f.details ->> 'deadline_day' as date) as deadline_day
     from recon.findings_as_of(cast(:business_date as date)) as f
-    inner join titles as t on t.rule_code = f.rule_code
+    inner join recon.rule_catalogue as t
+        on t.rule_code = f.rule_code and t.business_date = cast(:business_date as date)
     where f.status = 'open'
+        and t.rule_family = 'timeliness'
 ),
 
 late_days as (

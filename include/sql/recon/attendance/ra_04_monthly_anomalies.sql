@@ -1,7 +1,7 @@
 -- rule: RA-04
 -- severity: error
--- title: 月度考勤异常超过4次
--- explain: 驻场工程师一个自然月内未消除的考勤异常超过4次（上下班各算一次），需提交改进计划。
+-- title: 月度考勤异常超过{ra04_max_month_anomalies}次
+-- explain: 驻场工程师一个自然月内未消除的考勤异常超过{ra04_max_month_anomalies}次（上下班各算一次），需提交改进计划。
 -- clause: 第6部分 4.2(3) 注意
 -- Per engineer across resident tickets, per calendar month of the 考勤日期; "more than" strict.
 -- Region: the engineer master's (empty for an unknown engineer).

@@ -1,7 +1,7 @@
 -- rule: RA-05
 -- severity: error
--- title: 连续3个月考勤异常超过12次
--- explain: 驻场工程师连续3个自然月未消除的考勤异常合计超过12次，厂商可能要求更换人员。
+-- title: 连续3个月考勤异常超过{ra05_max_quarter_anomalies}次
+-- explain: 驻场工程师连续3个自然月未消除的考勤异常合计超过{ra05_max_quarter_anomalies}次，厂商可能要求更换人员。
 -- clause: 第6部分 4.2(3) 注意
 -- Evaluated for every month from the engineer's first attendance month to the business date's month,
 -- summing it and the two months before; subject month = the last of the three. "More than" strict.

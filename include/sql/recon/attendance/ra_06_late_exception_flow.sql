@@ -1,7 +1,7 @@
 -- rule: RA-06
 -- severity: warning
 -- title: 考勤异常电子流未按时审批
--- explain: 考勤异常的电子流须在次月第5个工作日（按国家法定节假日及调休）结束前审批通过；超期仍在审批中或超期才通过的会标出。
+-- explain: 考勤异常的电子流须在次月第{ra06_flow_working_days}个工作日（按国家法定节假日及调休）结束前审批通过；超期仍在审批中或超期才通过的会标出。
 -- clause: 第6部分 4.2(3)8)
 -- Deadline = end of ops.working_days_after(last day of the row's month, :ra06_flow_working_days).
 -- Still 审批中 when as_of is after the deadline, or 已通过 after it; only rows with a judged anomalous

@@ -1,7 +1,7 @@
 -- rule: CH-03
 -- severity: warning
 -- title: 变更评审提前量不足
--- explain: 高风险变更（分值8–13）计划开始距提交不足7天、致命风险变更（分值≥14）不足10天。
+-- explain: 高风险变更（分值8–13）计划开始距提交不足{ch03_high_lead_days}天、致命风险变更（分值≥14）不足{ch03_fatal_lead_days}天。
 -- clause: 第8部分 三 4.1 1)
 -- Any RFC status. The score decides when present (under 8: no check whatever 风险等级 says), else
 -- 风险等级 High / Fatal. 提交时间 stands in for the PSE review submission (Decision). Lead time =

@@ -1,7 +1,7 @@
 -- rule: CH-04
 -- severity: error
 -- title: 变更方案已过有效期
--- explain: 任务实际开始日期晚于方案审核通过当天后30个自然日（如10月1日通过，有效至10月31日）。
+-- explain: 任务实际开始日期晚于方案审核通过当天后{ch04_plan_valid_days}个自然日（如10月1日通过，有效至10月31日）。
 -- clause: 第8部分 三 4.1 4) "方案有效期 30 自然日"
 -- Calendar days on dates: start day > approval day + 30. Tasks whose RFC is unknown, or without
 -- 方案审核通过时间 / 实际开始时间, are not checked. Region: the RFC's.

@@ -1,7 +1,7 @@
 -- rule: CH-05
 -- severity: error
--- title: 验证时间不足30分钟
--- explain: 已完成的变更任务，实际完成时间距验证时间不足30分钟。
+-- title: 验证时间不足{ch05_min_verify_minutes}分钟
+-- explain: 已完成的变更任务，实际完成时间距验证时间不足{ch05_min_verify_minutes}分钟。
 -- clause: 第8部分 三 4.3 1)
 -- Status 完成 with both times set; "under" strict (a negative gap is under too). Region: the RFC's
 -- (empty when the RFC is unknown).

@@ -1,7 +1,7 @@
 -- rule: CH-06
 -- severity: error
 -- title: 保障人完成打卡缺失或超时
--- explain: 已完成的变更任务有保障人，但保障人完成时间缺失或晚于实际完成时间2小时以上。
+-- explain: 已完成的变更任务有保障人，但保障人完成时间缺失或晚于实际完成时间{ch06_guarantor_max_hours}小时以上。
 -- clause: 第8部分 三 4.3 1) 5)
 -- "more than 2 hours after" strict. Without 实际完成时间 only the missing case can be judged.
 with params as (

@@ -1,7 +1,7 @@
 -- rule: CH-08
 -- severity: error
 -- title: 失败变更未按时提交回溯
--- explain: 完成失败的变更单，须在失败日后5个工作日内提交回溯；逾期未提交或提交晚了都会标出。
+-- explain: 完成失败的变更单，须在失败日后{ch08_retro_working_days}个工作日内提交回溯；逾期未提交或提交晚了都会标出。
 -- clause: 第8部分 三 4.3 3)
 -- Failure day = day of the latest 实际完成时间 of the RFC's 完成失败 tasks, else the day of 计划完成时间
 -- (neither: not checkable, skipped). Deadline = end of ops.working_days_after(failure day, 5) (Chinese

@@ -1,7 +1,7 @@
 -- rule: PD-04
 -- severity: error
--- title: 前后工单间隔不足1小时
--- explain: 同一工程师同一天内，前一工单离场与后一工单到达之间必须间隔至少60分钟。
+-- title: 前后工单间隔不足{pd04_min_gap_minutes:hours}小时
+-- explain: 同一工程师同一天内，前一工单离场与后一工单到达之间必须间隔至少{pd04_min_gap_minutes}分钟。
 -- clause: 第5部分 4.2(2) "前操作单离场卡和后操作单到场卡…需间隔1小时"
 -- Each engineer's ended visits in order of arrival (ties: ticket_no, then arrival punch id);
 -- consecutive ones on different tickets whose earlier end and later arrival fall on the same day:

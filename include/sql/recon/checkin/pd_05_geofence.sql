@@ -1,7 +1,7 @@
 -- rule: PD-05
 -- severity: error
--- title: 打卡位置超出3公里或为空
--- explain: 非涉密且有经纬度的局点，除“出发”外的每条打卡都必须有坐标，且距局点不超过3公里。
+-- title: 打卡位置超出{pd05_max_distance_km}公里或为空
+-- explain: 非涉密且有经纬度的局点，除“出发”外的每条打卡都必须有坐标，且距局点不超过{pd05_max_distance_km}公里。
 -- clause: 第5部分 4.2(2) "打卡地址需在客户地址3KM范围内，不允许为空"
 -- Sites: PD-scope tickets (not 驻场/POC) not classified (empty 是否涉密 = 否) with both site
 -- coordinates. Haversine on WGS-84, radius :earth_radius_km; distance > :pd05_max_distance_km is

@@ -1,7 +1,7 @@
 -- rule: PO-05
 -- severity: error
 -- title: 超额验收
--- explain: 同一PO行已通过与审批中的验收金额合计超过行金额（容差0.01元）。
+-- explain: 同一PO行已通过与审批中的验收金额合计超过行金额（容差{po05_tolerance}元）。
 -- clause: 派生规则
 -- Lines of any service type; acceptances of a line ISC does not have cannot be compared.
 with params as (

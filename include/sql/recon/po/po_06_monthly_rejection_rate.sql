@@ -1,7 +1,7 @@
 -- rule: PO-06
 -- severity: warning
--- title: 月度验收驳回率超过3%
--- explain: 按区域和审批月份统计，已驳回验收单数÷（已通过+已驳回）超过3%；同一验收单先驳回后通过，驳回和通过分别计入各自审批月份。
+-- title: 月度验收驳回率超过{po06_max_reject_rate:%}
+-- explain: 按区域和审批月份统计，已驳回验收单数÷（已通过+已驳回）超过{po06_max_reject_rate:%}；同一验收单先驳回后通过，驳回和通过分别计入各自审批月份。
 -- clause: 第12部分 二 2.2 KPI 22
 -- Decisions come from the history of the visible extracts, not only the current state
 -- (recon.acceptance_decisions, include/sql/functions/, shared with the po_rejection KPI): an

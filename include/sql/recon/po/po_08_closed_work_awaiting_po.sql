@@ -1,7 +1,7 @@
 -- rule: PO-08
 -- severity: info
 -- title: 已关闭工单待下PO
--- explain: 巡检、整改、单次现场服务、事件值守、高级软件现场支持工单关闭超过30天，仍没有任何ISC PO行引用它（关联工单号或工单PO号）。
+-- explain: 巡检、整改、单次现场服务、事件值守、高级软件现场支持工单关闭超过{po08_awaiting_days}天，仍没有任何ISC PO行引用它（关联工单号或工单PO号）。
 -- clause: 第3–5、7部分（关单后下PO）
 -- Not POC (settled quarterly / half-yearly before a PO is asked for). "More than 30×24 h before
 -- as_of" is strict. A ticket is on a PO when a line's 关联工单号 lists it (any line, any status) or
