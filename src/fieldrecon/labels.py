@@ -16,6 +16,8 @@ PACK_STATUS = {"ready": "可提交", "blocked": "阻塞"}
 REPORT_STATUS = {"not due": "未到期", "generated": "已生成", "backfilled": "补生成", "late": "逾期生成",
                  "missing": "缺失"}
 REPORT_KIND = {"weekly": "周报", "monthly": "月报"}
+# an attendance anomaly of one punch slot (驻场考勤)
+PUNCH_PROBLEM = {"missing": "缺卡", "late": "迟到", "early": "早退"}
 # an acceptance to-do / money item: a monthly cycle, a per-ticket PO line, a line without ticket refs
 ITEM_KIND = {"cycle": "月度周期", "per_ticket": "按单验收", "per_line": "按行验收"}
 CYCLE_STATE = {"due": "待提交", "rejected": "已驳回待重提"}
@@ -32,7 +34,7 @@ FAMILY = {"checkin": "打卡核对", "attendance": "驻场考勤", "changes": "�
 # kind (the name SQL filters ref.labels on) -> code -> label
 LABELS: dict[str, dict[str, str]] = {
     "severity": SEVERITY, "finding_status": FINDING_STATUS, "pack_status": PACK_STATUS,
-    "report_status": REPORT_STATUS, "report_kind": REPORT_KIND, "item_kind": ITEM_KIND,
+    "report_status": REPORT_STATUS, "report_kind": REPORT_KIND, "punch_problem": PUNCH_PROBLEM, "item_kind": ITEM_KIND,
     "cycle_state": CYCLE_STATE, "money_state": MONEY_STATE, "file_status": FILE_STATUS, "family": FAMILY,
 }
 

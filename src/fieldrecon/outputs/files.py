@@ -18,7 +18,8 @@ from pathlib import Path
 # The one timestamp written into documents and archives (zip entries, workbook properties):
 # outputs depend on their content only, never on when they were made.
 FIXED_TIME = dt.datetime(2026, 1, 1)
-FIXED_ZIP_TIME = _FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+FIXED_ZIP_TIME = FIXED_TIME.timetuple()[:6]
+FIXED_XML_TIME = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")  # workbook core properties
 
 
 # ---------------------------------------------------------------- safe cells
@@ -200,8 +201,8 @@ def deterministic_zip(data: bytes) -> bytes:
         for info in src.infolist():
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                body = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>2026-01-01T00:00:00Z\g<3>", body)
-            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
+                body = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + FIXED_XML_TIME.encode() + rb"\g<3>", body)
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
             dst.writestr(fixed, body)
@@ -218,7 +219,7 @@ def zip_archive(files: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name in sorted(files):
-            info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
+            info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
             info.compress_type = zipfile.ZIP_STORED if name.lower().endswith(COMPRESSED_SUFFIXES) else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             z.writestr(info, mask_text_file(name, files[name]))

@@ -25,9 +25,10 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from fieldrecon.labels import amount, number
+from fieldrecon.outputs.files import FIXED_TIME
 from fieldrecon.settings import TEMPLATES_DIR
 
-FIXED_PDF_TIME = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+FIXED_PDF_TIME = FIXED_TIME.replace(tzinfo=dt.UTC)
 PDF_STANDARD = "a-2b"
 FONT_FAMILY = "Noto Sans SC"
 

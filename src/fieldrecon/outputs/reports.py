@@ -57,12 +57,12 @@ FORMAT_VERSION = "4"  # 2: typeset with Typst; no PO number, amount, ISC state o
 # 4: the printed report says what counts (note), never the exception flow's approval state or deadline; signatures
 # kept with the last section
 KINDS = ("weekly", "monthly")
-KIND_ZH = {"weekly": "驻场周报", "monthly": "驻场月报"}
+KIND_ZH = {kind: "驻场" + word for kind, word in labels.REPORT_KIND.items()}  # 驻场周报, 驻场月报
 TEMPLATES = {"weekly": "resident_weekly.html.j2", "monthly": "resident_monthly.html.j2"}
 TYPST_TEMPLATE = "resident_report.typ.j2"
 STATUS_ZH = labels.REPORT_STATUS
 WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-KIND_SLOT_ZH = {"missing": "缺卡", "late": "迟到", "early": "早退"}
+KIND_SLOT_ZH = labels.PUNCH_PROBLEM
 REQUIRED_FAMILIES = ("attendance", "po")
 VERSION_LOCK = 724_050  # advisory lock: one version assigner at a time (backfills run concurrently)
 CONTENT_QUERIES = ("attendance", "timesheet", "tickets", "anomalies", "cycles", "trend")

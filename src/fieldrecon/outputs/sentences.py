@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import NamedTuple
 
-from fieldrecon.labels import amount, number
+from fieldrecon.labels import PUNCH_PROBLEM, amount, number
 
 HQ_REGION = "总部"
 
@@ -102,7 +102,7 @@ SOURCE_ZH = {
 }
 _COLUMN_ZH = {"engineer_id": "工号", "implementer_id": "实施人", "guarantor_id": "保障人"}
 _SLOT_ZH = {"in": "上班", "out": "下班"}
-_PUNCH_KIND_ZH = {"missing": "缺卡", "late": "迟到", "early": "早退"}
+_PUNCH_KIND_ZH = PUNCH_PROBLEM
 
 
 def source_zh(name: str) -> str:

@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from fieldrecon.outputs.files import FIXED_TIME, FIXED_ZIP_TIME, deterministic_zip, safe_cell, write_atomic
+from fieldrecon.outputs.files import FIXED_TIME, FIXED_XML_TIME, FIXED_ZIP_TIME, deterministic_zip, safe_cell, write_atomic
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
@@ -195,8 +195,8 @@ def table_workbook(sheets: Sequence[tuple]) -> bytes:
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cp:coreProperties xmlns:cp="http://schemas.'
             'openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
             'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            '<dc:creator>fieldrecon</dc:creator><dcterms:created xsi:type="dcterms:W3CDTF">2026-01-01T00:00:00Z'
-            '</dcterms:created><dcterms:modified xsi:type="dcterms:W3CDTF">2026-01-01T00:00:00Z</dcterms:modified>'
+            f'<dc:creator>fieldrecon</dc:creator><dcterms:created xsi:type="dcterms:W3CDTF">{FIXED_XML_TIME}'
+            f'</dcterms:created><dcterms:modified xsi:type="dcterms:W3CDTF">{FIXED_XML_TIME}</dcterms:modified>'
             '</cp:coreProperties>'),
         "xl/workbook.xml": (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{_NS}" xmlns:r="{_RNS}">'
