@@ -26,5 +26,5 @@ def test_packs_and_reports_name_files_the_same_way():
     p = {"report_kind": "weekly", "period_key": dt.date(2026, 11, 2), "ticket_no": "WO/1",
          "engineer_id": "..", "period_start": dt.date(2026, 11, 2),
          "period_end": dt.date(2026, 11, 8)}
-    paths = reports.relative_paths(p, 1)
-    assert paths["pdf"] == "weekly/2026/WO_1/_/驻场周报_WO_1_.._20261102-20261108_v1.pdf"
+    paths = reports.relative_paths(p, "0a1b2c3d")
+    assert paths["pdf"] == "weekly/2026/WO_1/_/驻场周报_WO_1_.._20261102-20261108_0a1b2c3d.pdf"
