@@ -212,15 +212,17 @@ def deterministic_zip(data: bytes) -> bytes:
 COMPRESSED_SUFFIXES = (".pdf", ".xlsx", ".zip", ".png", ".jpg", ".jpeg", ".docx")
 
 
-def zip_archive(files: dict[str, bytes]) -> bytes:
-    """A zip of the given members in name order, with fixed times and modes. Members that are
-    compressed already (PDF, workbooks) are stored as they are: deflating them again costs time
-    and saves almost nothing."""
+def zip_archive(files: dict[str, bytes], *, in_order: bool = False, compresslevel: int | None = None,
+                mask: bool = True) -> bytes:
+    """A zip of the given members in name order (or as given: a workbook's parts), with fixed times
+    and modes, text members' mobile numbers masked (unless the caller made them safe already).
+    Members that are compressed already (PDF, workbooks) are stored as they are: deflating them
+    again costs time and saves almost nothing."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for name in sorted(files):
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as z:
+        for name in (list(files) if in_order else sorted(files)):
             info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
             info.compress_type = zipfile.ZIP_STORED if name.lower().endswith(COMPRESSED_SUFFIXES) else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            z.writestr(info, mask_text_file(name, files[name]))
+            z.writestr(info, mask_text_file(name, files[name]) if mask else files[name], compresslevel=compresslevel)
     return out.getvalue()

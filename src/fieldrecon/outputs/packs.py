@@ -452,7 +452,7 @@ def annex_workbook(data: dict) -> bytes:
                          a["exception_flow"]] for a in data["attendance_exceptions"]]))
     # no "first seen" column: it depends on which earlier dates have run, and a pack's content must not
     sheets.append(("相关问题", ["规则", "级别", "对象", "问题", "证据", "处理", "说明", "备案号", "标记人", "标记时间(UTC)"],
-                   [[f["rule_code"], {"error": "错误", "warning": "警告", "info": "提示"}.get(f["severity"], f["severity"]),
+                   [[f["rule_code"], labels.SEVERITY.get(f["severity"], f["severity"]),
                      f["subject"], f["title"], canonical(f["details"]).decode() if f["details"] else "",
                      "已说明（不阻塞）" if f["triage_reason"] else "未处理（阻塞）", f["triage_reason"],
                      f["triage_filing_ref"], f["triage_by"], f["triage_at"]] for f in data["findings"]]))

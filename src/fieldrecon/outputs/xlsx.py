@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import zipfile
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from fieldrecon.outputs.files import FIXED_TIME, FIXED_XML_TIME, FIXED_ZIP_TIME, deterministic_zip, safe_cell, write_atomic
+from fieldrecon.outputs.files import FIXED_TIME, FIXED_XML_TIME, deterministic_zip, safe_cell, write_atomic, zip_archive
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
@@ -213,11 +212,6 @@ def table_workbook(sheets: Sequence[tuple]) -> bytes:
     for i, (_, header, rows, *percent) in enumerate(sheets, 1):
         files[f"xl/worksheets/sheet{i}.xml"] = _sheet_xml(list(header), [list(r) for r in rows],
                                                           frozenset(percent[0]) if percent else frozenset())
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        for name, body in files.items():
-            info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            z.writestr(info, body.encode("utf-8"), compresslevel=1)
-    return out.getvalue()
+    # cells are safe already (safe_cell); the parts stay in the order a workbook lists them
+    return zip_archive({name: body.encode("utf-8") for name, body in files.items()}, in_order=True, compresslevel=1,
+                       mask=False)
