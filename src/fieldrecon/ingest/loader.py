@@ -11,6 +11,7 @@ and the later files of the source still load.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import logging
@@ -20,65 +21,72 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import psycopg2
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
 from fieldrecon.contract import SOURCES, Source
-from fieldrecon.ingest import parsing, row_contracts
-from fieldrecon.ingest.reading import NOTE_ROWS, MalformedRow, Note, RejectedFile, read_extract
+from fieldrecon.ingest import typing_sql
+from fieldrecon.ingest.reading import (
+    ExtractStream,
+    MalformedRow,
+    NeedsExactPath,
+    Note,
+    RejectedFile,
+    open_extract,
+    rows_text,
+)
 
 log = logging.getLogger(__name__)
 QUARANTINE_COLUMNS = ["row_no", "column_name", "header", "value", "reason_code", "reason"]
 MALFORMED_KEY = "整行原文"  # extra_columns key of a malformed row's text in the raw layer
+WORK_MEM = "256MB"  # the typing statement keeps one file's typed rows in memory, not on disk
+
+
+INT4_MAX = 2**31 - 1
 
 
 class CountsDoNotAddUp(RuntimeError):
     pass
 
 
+class WarehouseRefusal(Exception):
+    """The typing statement failed on a value (it never should: every cast is guarded); the
+    message names the file, the row and the column in Chinese."""
+
+
 @dataclass
 class Prepared:
-    """A file turned into what the warehouse stores, before anything is written."""
+    """A file opened for loading: its header mapped to the contract, its rows still on disk."""
 
     source: Source
-    header_row: int
-    extra_headers: list[str]
-    ignored_sheets: list[str]
-    row_numbers: np.ndarray
-    raw: dict[str, pa.Array]  # canonical name or extra header -> raw text
-    typed: dict[str, pa.Array]  # canonical name -> typed column (all rows)
-    disposition: np.ndarray  # 'loaded' | 'quarantined' | 'duplicate'
-    quarantine: pd.DataFrame  # row_no, column_name, header, value, reason_code, reason
-    malformed: list[MalformedRow]
-    extra_sources: dict[str, int] = field(default_factory=dict)  # extra key -> position in the file
+    file_name: str
+    extract_date: dt.date
+    stream: ExtractStream
+    position: dict[str, int]  # contract column -> position in the file
+    extras: dict[str, int]  # extra column key -> position in the file
     notes: list[Note] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
 
     @property
-    def counts(self) -> dict[str, int]:
-        d = self.disposition
-        return {
-            "rows_read": int(len(d)) + len(self.malformed),
-            "rows_loaded": int((d == "loaded").sum()),
-            "rows_quarantined": int((d == "quarantined").sum()) + len(self.malformed),
-            "rows_duplicate": int((d == "duplicate").sum()),
-        }
+    def header_row(self) -> int:
+        return self.stream.header_row
+
+    @property
+    def extra_headers(self) -> list[str]:
+        return list(self.extras)
+
+    @property
+    def ignored_sheets(self) -> list[str]:
+        return self.stream.ignored_sheets
+
+    @property
+    def malformed(self) -> list[MalformedRow]:
+        return self.stream.malformed_rows
 
 
-_TYPE_ZH = {"datetime": "日期时间", "date": "日期", "time": "时间", "decimal": "数字", "int": "整数", "bool": "是/否"}
-_LIMIT_ZH = {"int": "超出整数范围（−2147483648 至 2147483647）", "decimal": "数值过大，超出可存储的范围"}
-
-
-def _empty_to_null(col: pa.Array) -> pa.Array:
-    return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
-
-
-def _rows_text(rows: np.ndarray) -> str:
-    shown = "、".join(str(int(r)) for r in rows[:NOTE_ROWS])
-    return shown + (f" 等共 {len(rows)} 行" if len(rows) > NOTE_ROWS else " 行")
+_rows_text = rows_text  # the row list of a note (reading owns it)
 
 
 def _map_headers(headers: list[str], source: Source, file_name: str, notes: list[Note]):
@@ -104,135 +112,16 @@ def _map_headers(headers: list[str], source: Source, file_name: str, notes: list
 
 
 def prepare(path: Path, file_name: str, extract_date=None) -> Prepared:
-    """Read, normalise, type and validate one file. Raises RejectedFile for whole-file problems."""
-    name, table = read_extract(path, file_name)
-    extract_date = extract_date or name.extract_date
+    """Open one file and map its header. Raises RejectedFile for whole-file problems (unreadable,
+    missing required headers); the rows are read while they are written (`write`)."""
+    name, stream = open_extract(path, file_name)
     source = SOURCES[name.source]
-    n = len(table.row_numbers)
-    notes = list(table.notes)
-    position, extras = _map_headers(table.headers, source, file_name, notes)
+    notes: list[Note] = []
+    position, extras = _map_headers(stream.headers, source, file_name, notes)
     missing = [c.header for c in source.columns if c.required and c.name not in position]
     if missing:
         raise RejectedFile(f"文件 {file_name} 缺少必填列：{'、'.join(missing)}")
-
-    row_numbers = table.row_numbers.to_numpy(zero_copy_only=False)
-    null_text = pa.nulls(n, pa.string())
-    raw: dict[str, pa.Array] = {}
-    for c in source.columns:
-        raw[c.name] = _empty_to_null(table.columns[position[c.name]]) if c.name in position else null_text
-    for key, i in list(extras.items()):
-        col = _empty_to_null(table.columns[i])
-        if key.endswith("无表头）") and col.null_count == len(col):
-            del extras[key]  # a trailing separator, not a column
-            continue
-        raw[key] = col
-        if key.endswith("无表头）"):
-            rows = row_numbers[_mask(pc.is_valid(col))]
-            notes.append(Note("unnamed_column", f"文件 {file_name} 第 {i + 1} 列没有表头，但第 {_rows_text(rows)}有内容："
-                              "已保留在原始层（附加列），不参与核对", rows.tolist(), len(rows)))
-    if name.ext == "xlsx":
-        _replace_nul(raw, row_numbers, file_name, notes)
-
-    typed: dict[str, pa.Array] = {}
-    normalised: dict[str, pa.Array] = {}
-    usable: dict[str, np.ndarray] = {}
-    problems: list[row_contracts.Problem] = []
-    not_a_value: dict[str, np.ndarray] = {}  # cells reported once already (unparseable, too large)
-    for c in source.columns:
-        norm = parsing.normalise(raw[c.name])
-        normalised[c.name] = norm
-        typed_col, bad = parsing.parse(norm, c.type)
-        big = row_contracts.too_large(c.type, typed_col) & ~bad
-        if bad.any():
-            problems.append(row_contracts.Problem(c.name, "unparseable", f"「{c.header}」的值无法解析为{_TYPE_ZH[c.type]}", bad))
-        if big.any():
-            problems.append(row_contracts.Problem(c.name, "too_large", f"「{c.header}」{_LIMIT_ZH[c.type]}", big))
-            typed_col = pc.if_else(pa.array(big), pa.scalar(None, typed_col.type), typed_col)
-        not_a_value[c.name] = bad | big
-        usable[c.name] = _mask(pc.is_valid(typed_col))
-        typed[c.name] = typed_col
-    if n:
-        found, warnings = row_contracts.check(source, typed, set(position), extract_date, usable)
-        problems += found
-        for w in warnings:
-            rows = row_numbers[w.mask]
-            notes.append(Note(w.code, f"文件 {file_name} 第 {_rows_text(rows)}：{w.message}", rows.tolist(), len(rows)))
-
-    key = [i for i, c in enumerate(source.columns) if c.name in source.key]
-    duplicate = _duplicates([normalised[c.name] for c in source.columns] + [parsing.normalise(raw[k]) for k in extras], key, n)
-    quarantined = np.zeros(n, dtype=bool)
-    for p in problems:
-        quarantined |= p.mask
-    rows = []
-    for p in problems:
-        mask = p.mask & ~duplicate
-        if p.reason_code == "empty":
-            mask &= ~not_a_value[p.column]
-        idx = np.flatnonzero(mask)
-        if not len(idx):
-            continue
-        rows.append(pd.DataFrame({
-            "row_no": row_numbers[idx],
-            "column_name": p.column,
-            "header": source.column(p.column).header,
-            "value": raw[p.column].take(pa.array(idx)).to_pandas(),
-            "reason_code": f"{p.reason_code}:{p.column}",
-            "reason": p.reason_zh,
-        }))
-    width = len(table.headers)
-    for m in table.malformed_rows:
-        rows.append(pd.DataFrame({
-            "row_no": [m.row_no], "column_name": "*", "header": "*", "value": [m.text[:500]],
-            "reason_code": "malformed_row",
-            "reason": f"该行有 {len(m.fields)} 个字段，表头有 {width} 列（列数不一致）：整行隔离，原文保留在原始层",
-        }))
-    quarantine = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    disposition = np.where(duplicate, "duplicate", np.where(quarantined, "quarantined", "loaded"))
-    prep = Prepared(source, table.header_row, list(extras), table.ignored_sheets, row_numbers, raw, typed,
-                    disposition, quarantine, table.malformed_rows, extras, notes)
-    prep.position = position  # where each contract column sits, for malformed rows' raw cells
-    return prep
-
-
-def _mask(arr) -> np.ndarray:
-    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def _replace_nul(raw: dict[str, pa.Array], row_numbers: np.ndarray, file_name: str, notes: list[Note]) -> None:
-    """PostgreSQL text cannot hold NUL: replace it by U+FFFD and say where."""
-    hit = np.zeros(len(row_numbers), dtype=bool)
-    for key, col in raw.items():
-        has = _mask(pc.match_substring(col, "\x00"))
-        if has.any():
-            hit |= has
-            raw[key] = pc.replace_substring(col, "\x00", "\ufffd")
-    if hit.any():
-        rows = row_numbers[hit]
-        notes.append(Note("nul_replaced", f"文件 {file_name} 第 {_rows_text(rows)}含 NUL 字符，已替换为 �，其余内容照常加载",
-                          rows.tolist(), len(rows)))
-
-
-def _duplicates(columns: list[pa.Array], key: list[int], n: int) -> np.ndarray:
-    """Exact copies of an earlier row, compared cell by cell (nulls equal), first one kept. Only
-    rows whose key occurs more than once can be copies, so only those are compared in full."""
-    if not n:
-        return np.zeros(0, dtype=bool)
-    codes = np.zeros(n, dtype="int64")
-    for i in key:  # one integer code per distinct key, nulls a value of their own
-        enc = pc.dictionary_encode(columns[i], null_encoding="encode")
-        idx = enc.indices.to_numpy(zero_copy_only=False).astype("int64")
-        codes = codes * (len(enc.dictionary) + 1) + idx if len(key) > 1 else idx
-    if len(key) > 1:
-        codes = np.unique(codes, return_inverse=True)[1]
-    candidates = np.bincount(codes)[codes] > 1
-    dup = np.zeros(n, dtype=bool)
-    if candidates.any():
-        idx = np.flatnonzero(candidates)
-        take = pa.array(idx)
-        rows = pd.DataFrame({j: c.take(take).to_pandas() for j, c in enumerate(columns)})
-        dup[idx[rows.duplicated(keep="first").to_numpy()]] = True
-    return dup
-
+    return Prepared(source, file_name, extract_date or name.extract_date, stream, position, extras, notes)
 
 
 class _Copying:
@@ -242,25 +131,25 @@ class _Copying:
     row_numbers: np.ndarray = np.zeros(0, dtype="int64")
 
 
-class _CsvStream:
-    """A table as CSV, rendered batch by batch while COPY reads it (never the whole file in memory)."""
+class _BlockStream:
+    """The raw rows as CSV for COPY, rendered block by block while COPY reads them."""
 
-    BATCH_ROWS = 65_536
-
-    def __init__(self, data: pa.Table):
-        self._batches = iter(data.to_batches(max_chunksize=self.BATCH_ROWS))
+    def __init__(self, chunks):
+        self._chunks = chunks
         self._chunk = memoryview(b"")
         self._pos = 0
-        self._options = pacsv.WriteOptions(include_header=False)
+        self.error: Exception | None = None  # what stopped the reading (the driver reports only that it stopped)
 
     def read(self, size: int = -1) -> bytes:
         while self._pos >= len(self._chunk):
-            batch = next(self._batches, None)
-            if batch is None:
+            try:
+                chunk = next(self._chunks, None)
+            except Exception as e:
+                self.error = e
+                raise
+            if chunk is None:
                 return b""
-            sink = io.BytesIO()
-            pacsv.write_csv(batch, sink, write_options=self._options)
-            self._chunk, self._pos = memoryview(sink.getvalue()), 0
+            self._chunk, self._pos = memoryview(chunk), 0
         end = len(self._chunk) if size is None or size < 0 else self._pos + size
         out = bytes(self._chunk[self._pos : end])
         self._pos += len(out)
@@ -269,83 +158,171 @@ class _CsvStream:
     readline = read
 
 
-def _copy(conn: sa.Connection, table: str, columns: list[str], data: pa.Table, rows: np.ndarray, where: _Copying) -> None:
-    where.table, where.row_numbers = table, rows
-    cur = conn.connection.dbapi_connection.cursor()
-    cur.copy_expert(f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", _CsvStream(data), size=1 << 20)
-    cur.close()
+_CSV_OPTIONS = pacsv.WriteOptions(include_header=False)
 
 
-def _raw_table(prep: Prepared, file_id: int) -> tuple[pa.Table, np.ndarray]:
+def _raw_chunks(prep: Prepared, file_id: int, rows_seen: list[int]):
+    """CSV bytes of the raw rows (file id, row number, disposition, the contract's cells, extras)."""
+    mapped = list(prep.position.items())
+    for block in prep.stream.blocks():
+        n = len(block.row_numbers)
+        rows_seen[0] += n
+        cols = {"file_id": pa.array(np.full(n, file_id, dtype="int64")), "row_no": block.row_numbers,
+                "disposition": pa.array(np.full(n, "loaded", dtype=object), pa.string())}
+        cols |= {name: block.columns[i] for name, i in mapped}
+        if prep.extras:
+            keys = list(prep.extras)
+            values = [block.columns[i].to_pylist() for i in prep.extras.values()]
+            cols["extra_columns"] = pa.array(
+                [json.dumps({k: v for k, v in zip(keys, vals, strict=True) if v is not None}, ensure_ascii=False)
+                 for vals in zip(*values, strict=True)], pa.string())
+        sink = io.BytesIO()
+        pacsv.write_csv(pa.table(cols), sink, write_options=_CSV_OPTIONS)
+        yield sink.getvalue()
+
+
+def _copy_raw(cur, prep: Prepared, file_id: int) -> int:
+    columns = ["file_id", "row_no", "disposition", *prep.position] + (["extra_columns"] if prep.extras else [])
+    rows_seen = [0]
+    stream = _BlockStream(_raw_chunks(prep, file_id, rows_seen))
+    try:
+        cur.copy_expert(f"copy raw.{prep.source.name} ({', '.join(columns)}) from stdin with (format csv)",
+                        stream, size=1 << 20)
+    except psycopg2.Error as e:
+        if stream.error is not None:  # the reader's, not the warehouse's
+            raise stream.error from e
+        raise
+    return rows_seen[0]
+
+
+def _write_malformed(cur, prep: Prepared, file_id: int) -> None:
+    """Rows with the wrong number of fields: kept whole in raw (quarantined) and quarantined as
+    `malformed_row`."""
+    if not prep.malformed:
+        return
     s = prep.source
-    n = len(prep.disposition)
-    cols = {"file_id": pa.array(np.full(n, file_id, dtype="int64")),
-            "row_no": pa.array(prep.row_numbers.astype("int32")),
-            "disposition": pa.array(prep.disposition.astype(str))}
-    cols |= {c.name: prep.raw[c.name] for c in s.columns}
-    if prep.extra_headers:
-        # extra columns are kept as JSON; built per row only when a file has extra columns
-        extras = pa.table({h: prep.raw[h] for h in prep.extra_headers}).to_pylist()
-        cols["extra_columns"] = pa.array(
-            [json.dumps({k: v for k, v in r.items() if v is not None}, ensure_ascii=False) for r in extras], pa.string())
-    else:
-        cols["extra_columns"] = pa.nulls(n, pa.string())
-    table = pa.table(cols)
-    rows = prep.row_numbers
-    if prep.malformed:
-        position = getattr(prep, "position", {})
-        m_rows = []
-        for m in prep.malformed:
-            r = {"file_id": file_id, "row_no": m.row_no, "disposition": "quarantined"}
-            r |= {c.name: (m.fields[position[c.name]] or None) if c.name in position and position[c.name] < len(m.fields)
-                  else None for c in s.columns}
-            r["extra_columns"] = json.dumps({MALFORMED_KEY: m.text, "字段数": len(m.fields)}, ensure_ascii=False)
-            m_rows.append(r)
-        table = pa.concat_tables([table, pa.Table.from_pylist(m_rows, schema=table.schema)])
-        rows = np.concatenate([rows, [m.row_no for m in prep.malformed]])
-    return table, rows
+    width = len(prep.stream.headers)
+    names = [c.name for c in s.columns]
+    raw_rows, q_rows = [], []
+    for m in prep.malformed:
+        cells = [(m.fields[prep.position[c]] or None) if c in prep.position and prep.position[c] < len(m.fields) else None
+                 for c in names]
+        extra = json.dumps({MALFORMED_KEY: m.text, "字段数": len(m.fields)}, ensure_ascii=False)
+        raw_rows.append((file_id, m.row_no, "quarantined", *cells, extra))
+        q_rows.append((file_id, m.row_no, "*", "*", m.text[:500], "malformed_row",
+                       f"该行有 {len(m.fields)} 个字段，表头有 {width} 列（列数不一致）：整行隔离，原文保留在原始层"))
+    marks = ", ".join(["%s"] * (len(names) + 4))
+    cur.executemany(f"insert into raw.{s.name} (file_id, row_no, disposition, {', '.join(names)}, extra_columns) "
+                    f"values ({marks})", raw_rows)
+    cur.executemany("insert into ops.quarantine (file_id, row_no, column_name, header, value, reason_code, reason) "
+                    "values (%s, %s, %s, %s, %s, %s, %s)", q_rows)
+
+
+def _unnamed_columns(cur, prep: Prepared, file_id: int) -> None:
+    """A column without a header is kept (extra column) when it has a value somewhere, and said
+    so; one without any value was a trailing separator, not a column."""
+    for key, i in list(prep.extras.items()):
+        if not key.endswith("无表头）"):
+            continue
+        cur.execute(f"select coalesce(array_agg(row_no order by row_no), '{{}}') from raw.{prep.source.name} "
+                    "where file_id = %s and extra_columns ? %s", (file_id, key))
+        rows = cur.fetchone()[0]
+        if not rows:
+            del prep.extras[key]
+            continue
+        prep.notes.append(Note("unnamed_column", f"文件 {prep.file_name} 第 {i + 1} 列没有表头，但第 {_rows_text(rows)}有内容："
+                               "已保留在原始层（附加列），不参与核对", rows, len(rows)))
+    if not prep.extras:
+        cur.execute(f"update raw.{prep.source.name} set extra_columns = null where file_id = %s and extra_columns = '{{}}'",
+                    (file_id,))
+
+
+def _refused_where(cur, prep: Prepared, params: dict, err: psycopg2.Error) -> str:
+    """Narrows a failure of the typing statement down to its first row (halving the row range,
+    each try rolled back) and its column (the cell whose value the error quotes)."""
+    statement = typing_sql.dbapi_statement(prep.source.name)
+
+    def fails(lo: int, hi: int) -> bool:
+        cur.execute("savepoint narrowing")
+        try:
+            cur.execute(statement, params | {"row_from": lo, "row_to": hi})
+            return False
+        except psycopg2.Error:
+            return True
+        finally:
+            cur.execute("rollback to savepoint narrowing")
+
+    cur.execute(f"select min(row_no), max(row_no) from raw.{prep.source.name} where file_id = %s", (params["file_id"],))
+    lo, hi = cur.fetchone()
+    if lo is not None and fails(lo, hi):
+        while lo < hi:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if fails(lo, mid) else (mid + 1, hi)
+    message = (getattr(err.diag, "message_primary", None) or str(err)).strip().splitlines()[0]
+    where_zh = ""
+    if lo is not None:
+        where_zh = f"第 {lo} 行"
+        cur.execute(f"select * from raw.{prep.source.name} where file_id = %s and row_no = %s", (params["file_id"], lo))
+        row = dict(zip([d[0] for d in cur.description], cur.fetchone() or (), strict=False))
+        quoted = re.findall(r'"([^"]*)"', message)
+        for c in prep.source.columns:
+            value = row.get(c.name)
+            if value is not None and any(q and q in value for q in quoted):
+                where_zh += f"「{c.header}」列"
+                break
+    return f"文件 {prep.file_name} {where_zh or '（位置未知）'}无法写入数据仓库（{message}）：整文件拒收，请修正后重新投放"
 
 
 def write(conn: sa.Connection, file_id: int, extract_date, prep: Prepared) -> dict[str, int]:
-    """Write a prepared file into raw, staging rows and quarantine, inside the caller's transaction."""
+    """Write a prepared file inside the caller's transaction: its rows into raw with one COPY, then
+    typing, checks, duplicates and quarantine in one SQL statement (`typing_sql`)."""
     where = prep.copying = _Copying()
     s = prep.source
-    raw, raw_rows = _raw_table(prep, file_id)
-    _copy(conn, f"raw.{s.name}", raw.column_names, raw, raw_rows, where)
-
-    keep = pa.array(prep.disposition == "loaded")
-    n_keep = int(keep.true_count)
-    typed_cols = {
-        "file_id": pa.array(np.full(n_keep, file_id, dtype="int64")),
-        "row_no": pa.array(prep.row_numbers.astype("int32")).filter(keep),
-        "extract_date": pa.array(np.full(n_keep, np.datetime64(extract_date, "D"))),
-    }
-    typed_cols |= {c.name: prep.typed[c.name].filter(keep) for c in s.columns}
-    _copy(conn, f"staging.{s.name}_rows", list(typed_cols), pa.table(typed_cols), prep.row_numbers[prep.disposition == "loaded"], where)
-
-    if len(prep.quarantine):
-        q = prep.quarantine.copy()
-        q.insert(0, "file_id", file_id)
-        q["value"] = q["value"].astype(object)
-        qt = pa.Table.from_pandas(q, preserve_index=False)
-        _copy(conn, "ops.quarantine", list(q.columns), qt, q["row_no"].to_numpy(), where)
-
-    counts = prep.counts
-    in_db = dict(
-        conn.execute(
-            sa.text(f"select disposition, count(*) from raw.{s.name} where file_id = :f group by 1"), {"f": file_id}
-        ).all()
-    )
-    loaded_db = conn.execute(sa.text(f"select count(*) from staging.{s.name}_rows where file_id = :f"), {"f": file_id}).scalar()
+    cur = conn.connection.dbapi_connection.cursor()
+    where.table = f"raw.{s.name}"
+    cur.execute("savepoint raw_copy")
+    try:
+        copied = _copy_raw(cur, prep, file_id)
+    except NeedsExactPath:
+        cur.execute("rollback to savepoint raw_copy")
+        prep.stream.exact = True
+        copied = _copy_raw(cur, prep, file_id)
+    cur.execute("release savepoint raw_copy")
+    _write_malformed(cur, prep, file_id)
+    _unnamed_columns(cur, prep, file_id)
+    cur.execute(f"set local work_mem = '{WORK_MEM}'")
+    cur.execute("set local datestyle = 'ISO, YMD'")
+    where.table = f"staging.{s.name}_rows"
+    params = {"file_id": file_id, "extract_date": extract_date, "row_from": 0, "row_to": INT4_MAX}
+    cur.execute("savepoint typing")
+    try:
+        cur.execute(typing_sql.dbapi_statement(s.name), params)
+    except psycopg2.Error as e:
+        cur.execute("rollback to savepoint typing")
+        if not _deterministic(e):
+            raise
+        raise WarehouseRefusal(_refused_where(cur, prep, params, e)) from e
+    result = cur.fetchone()
+    typed, loaded, quarantined, duplicate = result[:4]
+    for w, rows in zip(typing_sql.warning_list(s.name), result[6:], strict=True):
+        if rows:
+            prep.notes.append(Note(w.code, f"文件 {prep.file_name} 第 {_rows_text(rows)}：{w.message}", rows, len(rows)))
+    prep.notes = prep.stream.notes + prep.notes
+    n_bad = len(prep.malformed)
+    counts = prep.counts = {"rows_read": typed + n_bad, "rows_loaded": loaded,
+                            "rows_quarantined": quarantined + n_bad, "rows_duplicate": duplicate}
+    cur.execute(f"select disposition, count(*) from raw.{s.name} where file_id = %s group by 1", (file_id,))
+    in_db = dict(cur.fetchall())
+    cur.close()
     accounted = counts["rows_loaded"] + counts["rows_quarantined"] + counts["rows_duplicate"]
     if (
         accounted != counts["rows_read"]
+        or copied != typed
         or in_db.get("loaded", 0) != counts["rows_loaded"]
-        or loaded_db != counts["rows_loaded"]
         or in_db.get("duplicate", 0) != counts["rows_duplicate"]
         or in_db.get("quarantined", 0) != counts["rows_quarantined"]
     ):
-        raise CountsDoNotAddUp(f"file {file_id}: counts {counts} vs warehouse {in_db} / {loaded_db}")
+        raise CountsDoNotAddUp(f"file {file_id}: counts {counts} ({copied} rows copied) vs warehouse {in_db}")
     return counts
 
 
@@ -415,6 +392,12 @@ def load_file(engine: sa.Engine, file_id: int) -> dict:
         savepoint = conn.begin_nested()
         try:
             counts = write(conn, file_id, row.extract_date, prep)
+        except WarehouseRefusal as e:
+            savepoint.rollback()
+            return _reject(conn, file_id, row.file_name, str(e))
+        except RejectedFile as e:  # a row the reader cannot read, met while streaming
+            savepoint.rollback()
+            return _reject(conn, file_id, row.file_name, str(e))
         except (sa.exc.DBAPIError, psycopg2.Error) as e:  # COPY runs on the raw DBAPI cursor
             if not _deterministic(e):
                 raise

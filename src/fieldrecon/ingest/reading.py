@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from fieldrecon.contract import SOURCES, Source
@@ -198,43 +199,126 @@ def _strict_utf8(body: memoryview) -> None:
         dec.decode(body[i : i + step], final=i + step >= len(body))
 
 
-def read_csv(path: Path, source: Source, file_name: str) -> RawTable:
+BLOCK_ROWS = 65_536  # rows per block on the exact paths (the streaming reader's blocks are bytes)
+ARROW_BLOCK_BYTES = 1 << 22
+
+
+@dataclass
+class Block:
+    """A run of data rows: 1-based file row numbers and one text column per header position
+    (null for an empty cell)."""
+
+    row_numbers: pa.Array
+    columns: list[pa.Array]
+
+
+@dataclass
+class ExtractStream:
+    """One extract opened for streaming: the header found, then the data rows block by block
+    (never the whole file in memory for a clean UTF-8 CSV or an xlsx). Malformed rows and notes
+    are filled in while the blocks are read."""
+
+    header_row: int
+    headers: list[str]
+    ignored_sheets: list[str]
+    notes: list[Note]
+    _blocks: object  # (exact: bool) -> Iterator[Block]
+    malformed_rows: list[MalformedRow] = field(default_factory=list)
+    exact: bool = False  # set when the fast CSV reader gave way to the exact one
+
+    def blocks(self):
+        self.malformed_rows.clear()
+        return self._blocks(self, self.exact)
+
+
+class NeedsExactPath(Exception):
+    """The fast CSV reader met a row it cannot number exactly (wrong field count, blank line):
+    the file is read again with Python's csv reader."""
+
+
+def _scan_utf8(path: Path) -> bool:
+    """True when the file is clean UTF-8 without NUL bytes (checked in 1 MiB steps): then it is
+    streamed from disk as it is; otherwise it is repaired in memory first (`_utf8_body`)."""
+    dec = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as f:
+        first = True
+        while chunk := f.read(1 << 20):
+            if first and chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+                return False
+            first = False
+            if b"\x00" in chunk:
+                return False
+            try:
+                dec.decode(chunk)
+            except UnicodeDecodeError:
+                return False
+        try:
+            dec.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _null_empty(col: pa.Array) -> pa.Array:
+    return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+
+
+def open_csv(path: Path, source: Source, file_name: str) -> ExtractStream:
     notes: list[Note] = []
-    body = _utf8_body(path.read_bytes(), source, file_name, notes)
-    head = body[: 1 << 16].decode("utf-8", errors="ignore")
+    if _scan_utf8(path):
+        with path.open("rb") as f:
+            head_bytes = f.read(1 << 16)
+        start = 3 if head_bytes.startswith(b"\xef\xbb\xbf") else 0
+        body = None
+        head_bytes = head_bytes[start:]
+    else:
+        body = _utf8_body(path.read_bytes(), source, file_name, notes)
+        start = 0
+        head_bytes = body[: 1 << 16]
+    head = head_bytes.decode("utf-8", errors="ignore")
     head_rows = list(csv.reader(head.splitlines()[:HEADER_SCAN_ROWS]))
     h = _find_header(head_rows, source, file_name)
-    body_start = 0
+    offset = 0
     for _ in range(h):  # drop the lines above the header (one row per physical line there)
-        body_start = body.index(b"\n", body_start) + 1
-    try:
-        header, columns, numbers, malformed = _arrow_rows(body, body_start, h)
-    except _NeedsSlowPath:
-        header, columns, numbers, malformed = _python_rows(body, body_start, h, file_name)
-    headers = [_norm_header(v) for v in header]
-    return RawTable(h + 1, headers, columns, numbers, [], malformed, notes)
+        offset = head_bytes.index(b"\n", offset) + 1
+    end = head_bytes.find(b"\n", offset)
+    header_line = head_bytes[offset : end if end >= 0 else len(head_bytes)].decode("utf-8", errors="replace").rstrip("\r")
+    header = next(csv.reader([header_line]), [""])
+    body_start = start + offset if body is None else offset
+
+    def source_bytes():
+        if body is None:
+            f = pa.OSFile(str(path))
+            f.seek(body_start)
+            return f
+        return pa.BufferReader(pa.py_buffer(body)[body_start:])
+
+    def text_stream():
+        if body is None:
+            raw = path.open("rb")
+            raw.seek(body_start)
+            return io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        return io.StringIO(body[body_start:].decode("utf-8"), newline="")
+
+    def blocks(stream: ExtractStream, exact: bool):
+        if exact or len(header) < 2:
+            yield from _python_blocks(text_stream(), h, file_name, stream.malformed_rows)
+        else:
+            yield from _arrow_blocks(source_bytes(), h, len(header))
+
+    return ExtractStream(h + 1, [_norm_header(v) for v in header], [], notes, blocks)
 
 
-class _NeedsSlowPath(Exception):
-    pass
-
-
-def _arrow_rows(body: bytes, body_start: int, h: int):
-    """Fast path: pyarrow parses the file; any row it cannot take (wrong field count, blank line,
-    oversized cell) sends the whole file down the exact Python path instead."""
-    end = body.find(b"\n", body_start)
-    header_line = body[body_start : end if end >= 0 else len(body)].decode("utf-8").rstrip("\r")
-    width = len(next(csv.reader([header_line]), [""]))
-    invalid = []
-
+def _arrow_blocks(src, h: int, width: int):
+    """Fast path: pyarrow's streaming CSV reader, block by block; any row it cannot take exactly
+    (wrong field count, blank line) raises NeedsExactPath."""
     def on_invalid(row):
-        invalid.append(row)
-        return "skip"
+        return "error"  # pyarrow then stops with ArrowInvalid (an exception raised here would only be printed)
 
     try:
-        table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(body)[body_start:]),
-            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
+        reader = pacsv.open_csv(
+            src,
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=ARROW_BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True,
                                              ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
@@ -243,20 +327,35 @@ def _arrow_rows(body: bytes, body_start: int, h: int):
                 quoted_strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, csv.Error, UnicodeDecodeError, StopIteration) as e:
-        raise _NeedsSlowPath from e
-    if invalid or table.num_columns != width or not table.num_rows:
-        raise _NeedsSlowPath
-    header = table.slice(0, 1).to_pylist()[0].values()
-    data = table.slice(1)
-    numbers = pa.array(range(h + 2, h + 2 + data.num_rows), type=pa.int32())
-    return list(header), [data.column(i).combine_chunks().cast(pa.string()) for i in range(width)], numbers, []
+    except (pa.ArrowInvalid, StopIteration) as e:
+        raise NeedsExactPath(str(e)) from e
+    row_no = h + 1  # the header row
+    first = True
+    with reader:
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except pa.ArrowInvalid as e:
+                raise NeedsExactPath(str(e)) from e
+            if batch.num_columns != width:
+                raise NeedsExactPath("field count")
+            if first:
+                batch, first = batch.slice(1), False
+            n = batch.num_rows
+            if not n:
+                continue
+            numbers = pa.array(range(row_no + 1, row_no + 1 + n), type=pa.int32())
+            row_no += n
+            yield Block(numbers, [_null_empty(batch.column(i).cast(pa.string())) for i in range(width)])
+    if first:
+        raise NeedsExactPath("no header")
 
 
-def _python_rows(body: bytes, body_start: int, h: int, file_name: str):
+def _python_blocks(text, h: int, file_name: str, malformed: list[MalformedRow]):
     """Exact path: Python's csv reader, record by record. A blank line is no row but keeps its
     number; a row with the wrong number of fields is kept whole as malformed."""
-    text = io.StringIO(body[body_start:].decode("utf-8"), newline="")
     reader = csv.reader(text)
     row_no = h
     try:
@@ -265,7 +364,6 @@ def _python_rows(body: bytes, body_start: int, h: int, file_name: str):
         width = len(header)
         cols: list[list] = [[] for _ in range(width)]
         numbers: list[int] = []
-        malformed: list[MalformedRow] = []
         for rec in reader:
             row_no += 1
             if not rec:
@@ -274,11 +372,17 @@ def _python_rows(body: bytes, body_start: int, h: int, file_name: str):
                 malformed.append(MalformedRow(row_no, rec, ",".join(rec)))
                 continue
             for j, v in enumerate(rec):
-                cols[j].append(v)
+                cols[j].append(v or None)
             numbers.append(row_no)
+            if len(numbers) >= BLOCK_ROWS:
+                yield Block(pa.array(numbers, type=pa.int32()), [pa.array(c, type=pa.string()) for c in cols])
+                cols, numbers = [[] for _ in range(width)], []
     except (csv.Error, StopIteration) as e:
         raise RejectedFile(f"文件 {file_name} 第 {row_no + 1} 行无法按 CSV 读取：{e}") from e
-    return header, [pa.array(c, type=pa.string()) for c in cols], pa.array(numbers, type=pa.int32()), malformed
+    finally:
+        text.close()
+    if numbers:
+        yield Block(pa.array(numbers, type=pa.int32()), [pa.array(c, type=pa.string()) for c in cols])
 
 
 def _cell_text(v):
@@ -304,8 +408,10 @@ def _cell_text(v):
     return str(v)
 
 
-def read_xlsx(path: Path, source: Source, file_name: str) -> RawTable:
-    """The first sheet, streamed row by row from calamine (the sheet is never held twice)."""
+def open_xlsx(path: Path, source: Source, file_name: str) -> ExtractStream:
+    """The first sheet, streamed row by row from calamine (the sheet is never held whole). Every
+    column of the sheet's used range is kept (one without a header as an extra column); NUL
+    characters, which PostgreSQL cannot store, are replaced by U+FFFD and the rows named."""
     from python_calamine import CalamineWorkbook
 
     try:
@@ -319,33 +425,72 @@ def read_xlsx(path: Path, source: Source, file_name: str) -> RawTable:
         raise RejectedFile(f"文件 {file_name} 无法读取（xlsx 损坏、加密或不是 xlsx，第 1 行前即失败）：{type(e).__name__}: {e}") from e
     h = _find_header(head, source, file_name)
     headers = [_norm_header(c) for c in head[h]]
-    cols: list[list] = [[] for _ in headers]
-    numbers: list[int] = []
-    row_no = h + 1
-    try:
-        for r in itertools.chain(head[h + 1 :], (pad + r for r in rows)):
-            row_no += 1
-            cells = [c if (type(c) is str and c) else _cell_text(c) for c in r]
-            if not any(c is not None for c in cells):
-                continue
-            while len(cols) < len(cells) and any(c is not None for c in cells[len(cols):]):
-                cols.append([None] * len(numbers))  # a column without a header, kept for the raw layer
-            for j, col in enumerate(cols):
-                col.append(cells[j] if j < len(cells) else None)
-            numbers.append(row_no)
-    except Exception as e:  # noqa: BLE001 - a row calamine cannot decode
-        raise RejectedFile(f"文件 {file_name} 第 {row_no} 行无法读取：{type(e).__name__}: {e}") from e
-    headers += [""] * (len(cols) - len(headers))
-    while headers and headers[-1] == "" and all(v is None for v in cols[-1]):
-        headers.pop()
-        cols.pop()
-    return RawTable(h + 1, headers, [pa.array(c, type=pa.string()) for c in cols],
-                    pa.array(numbers, type=pa.int32()), list(names[1:]))
+    width = max([len(headers)] + [len(r) for r in head[h + 1 :]] + [len(pad) + (sheet.width or 0)])
+    headers += [""] * (width - len(headers))
+    notes: list[Note] = []
+
+    def blocks(stream: ExtractStream, exact: bool):
+        nul_rows: list[int] = []
+        cols: list[list] = [[] for _ in range(width)]
+        numbers: list[int] = []
+        row_no = h + 1
+        try:
+            for r in itertools.chain(head[h + 1 :], (pad + r for r in rows)):
+                row_no += 1
+                cells = [c if (type(c) is str and c) else _cell_text(c) for c in r]
+                if not any(c is not None for c in cells):
+                    continue
+                if any(c is not None and "\x00" in c for c in cells):
+                    cells = [c.replace("\x00", "\ufffd") if c is not None else None for c in cells]
+                    nul_rows.append(row_no)
+                for j in range(width):
+                    cols[j].append(cells[j] if j < len(cells) else None)
+                numbers.append(row_no)
+                if len(numbers) >= BLOCK_ROWS:
+                    yield Block(pa.array(numbers, type=pa.int32()), [pa.array(c, type=pa.string()) for c in cols])
+                    cols, numbers = [[] for _ in range(width)], []
+        except RejectedFile:
+            raise
+        except Exception as e:  # noqa: BLE001 - a row calamine cannot decode
+            raise RejectedFile(f"文件 {file_name} 第 {row_no} 行无法读取：{type(e).__name__}: {e}") from e
+        if numbers:
+            yield Block(pa.array(numbers, type=pa.int32()), [pa.array(c, type=pa.string()) for c in cols])
+        if nul_rows:
+            stream.notes.append(Note("nul_replaced", f"文件 {file_name} 第 {rows_text(nul_rows)}含 NUL 字符，已替换为 �，"
+                                     "其余内容照常加载", nul_rows, len(nul_rows)))
+
+    return ExtractStream(h + 1, headers, list(names[1:]), notes, blocks)
 
 
-def read_extract(path: Path, file_name: str) -> tuple[ExtractName, RawTable]:
+def rows_text(rows) -> str:
+    shown = "、".join(str(int(r)) for r in rows[:NOTE_ROWS])
+    return shown + (f" 等共 {len(rows)} 行" if len(rows) > NOTE_ROWS else " 行")
+
+
+def open_extract(path: Path, file_name: str) -> tuple[ExtractName, ExtractStream]:
     name = parse_name(file_name)
     source = SOURCES[name.source]
     if name.ext == "csv":
-        return name, read_csv(path, source, file_name)
-    return name, read_xlsx(path, source, file_name)
+        return name, open_csv(path, source, file_name)
+    return name, open_xlsx(path, source, file_name)
+
+
+def read_extract(path: Path, file_name: str) -> tuple[ExtractName, RawTable]:
+    """The whole file in memory (tests, small files): the streamed blocks put together; trailing
+    columns without a header and without a value are dropped."""
+    name, stream = open_extract(path, file_name)
+    try:
+        blocks = list(stream.blocks())
+    except NeedsExactPath:
+        stream.exact = True
+        blocks = list(stream.blocks())
+    width = len(stream.headers)
+    columns = [pa.concat_arrays([b.columns[i] for b in blocks]) if blocks else pa.array([], pa.string())
+               for i in range(width)]
+    numbers = pa.concat_arrays([b.row_numbers for b in blocks]) if blocks else pa.array([], pa.int32())
+    headers = list(stream.headers)
+    while headers and headers[-1] == "" and columns[-1].null_count == len(columns[-1]):
+        headers.pop()
+        columns.pop()
+    return name, RawTable(stream.header_row, headers, columns, numbers, stream.ignored_sheets,
+                          list(stream.malformed_rows), stream.notes)
