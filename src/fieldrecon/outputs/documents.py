@@ -40,7 +40,7 @@ def workers() -> int:
     return WORKERS
 
 
-def _warm_worker() -> None:
+def _warm_worker(*_) -> None:
     """A worker's start: the Typst compiler's fonts loaded, once."""
     from fieldrecon.outputs import render
 
