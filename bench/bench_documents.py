@@ -78,7 +78,7 @@ def report_data(i: int) -> dict:
     days = 30 if kind == "monthly" else 5
     attendance = [{"date": f"2026-09-{d:02d}", "weekday": "周一", "shift": "08:30-17:30", "clock_in": f"08:{(i * 7 + d * 13) % 60:02d}",
                    "clock_out": f"17:{(i * 11 + d * 3) % 60:02d}", "in_status": "正常", "out_status": "正常", "leave": "", "flow": "",
-                   "handling": "", "counted": 0} for d in range(1, days + 1)]
+                   "handling": "", "note": "", "counted": 0} for d in range(1, days + 1)]
     data = {
         "kind": kind, "title": reports.KIND_ZH[kind], "ticket_no": f"ZC{i:06d}", "engineer_id": f"E{i:05d}",
         "engineer_name": "张三", "customer_name": "中国移动通信集团浙江有限公司", "site_address": "杭州市西湖区文三路1号",
@@ -88,8 +88,12 @@ def report_data(i: int) -> dict:
         "hours_by_kind": [{"kind": "现场", "hours": "8", "entries": days}], "hours_total": str(8 * days),
         "timesheet": [{"date": a["date"], "kind": "现场", "hours": "8", "note": NOTES[(i + k) % len(NOTES)] + f"（{a['date'][5:]}，第{k + 1}项）"}
                       for k, a in enumerate(attendance)],
-        "tickets": [{"ticket_no": f"XC{i}", "ticket_type": "现场问题处理", "status": "已关闭", "engineer_name": "张三",
-                     "created_at": "2026-09-02 09:00", "closed_at": "2026-09-02 15:00", "change": "新开、关闭"}],
+        # the customer's tickets of the period: the medians of a demo world of 80 engineers (11 a week, 32 a month)
+        "tickets": [{"ticket_no": f"XC{i:05d}{k:03d}", "ticket_type": ("现场问题处理", "巡检", "整改", "事件值守")[k % 4],
+                     "status": ("已关闭", "已派发", "待审核")[k % 3], "engineer_name": ("张三", "李四", "王五")[(i + k) % 3],
+                     "created_at": f"2026-09-{k % 28 + 1:02d} {(9 + k) % 24:02d}:{(i * 7 + k) % 60:02d}",
+                     "closed_at": f"2026-09-{k % 28 + 1:02d} {(15 + k) % 24:02d}:{(i + k * 3) % 60:02d}",
+                     "change": "新开、关闭"} for k in range(32 if kind == "monthly" else 11)],
         "tickets_opened": 1, "tickets_closed": 1,
         "anomalies": {"month": "2026-09", "first_month_of_3": "2026-07", "month_to_date": 0, "month_limit": 4,
                       "month_state": "未超限", "three_months": 0, "three_month_limit": 12, "three_month_state": "未超限"},
