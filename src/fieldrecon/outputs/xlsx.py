@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -118,7 +119,7 @@ def _cell_xml(ref: str, value, header: bool, percent: bool = False) -> str:
     style = ' s="1"' if header else ' s="5"' if percent else ""
     if isinstance(value, bool):
         return f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, int | float | Decimal) and math.isfinite(value):
         return f'<c r="{ref}"{style}><v>{value}</v></c>'
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
