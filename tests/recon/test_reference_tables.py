@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from fieldrecon import labels
 from fieldrecon.contract import REQUIRED_ATTACHMENTS
+from fieldrecon.outputs import exports
 from fieldrecon.recon import rules
 from fieldrecon.recon.rules import run_family
 from fieldrecon.warehouse import migrate
@@ -64,3 +65,24 @@ def test_rule_catalogue_per_date_with_its_thresholds(engine):
         n = conn.execute(sa.text("select count(*) from recon.rule_catalogue where business_date = :d"), {"d": BD}).scalar()
     assert titles == {BD: "前后工单间隔不足1.5小时", BD + dt.timedelta(days=1): "前后工单间隔不足1小时"}
     assert n == len(rules.catalogue())
+
+
+def test_sheets_take_titles_and_levels_from_the_tables(engine):
+    """The 服务时效 and 考勤规则 sheets read a rule's title from the date's catalogue (its threshold the
+    run's parameter) and its level from ref.labels."""
+    clear(engine)
+    params = rules.bind_params(BD, {"sl02_dispatch_working_days": 12, "ra04_max_month_anomalies": 6})
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "insert into recon.finding_snapshots (business_date, as_of, finding_id, rule_code, severity, region, "
+            "ticket_no, engineer_id, month, details) values "
+            "(:d, :a, 'SL-02-x', 'SL-02', 'warning', '浙江', 'WO9', null, null, "
+            "cast('{\"deadline_day\": \"2026-10-20\"}' as jsonb)), "
+            "(:d, :a, 'RA-04-x', 'RA-04', 'error', '浙江', null, 'E1', '2026-10', cast('{}' as jsonb))"),
+            {"d": BD, "a": params["as_of"]})
+        exports.sheet_session(conn, BD, params)
+        sheets = {title: sql for _, title, sql in exports.mart_queries("sheets")}
+        timeliness = conn.execute(sa.text(sheets["服务时效"]), params).mappings().all()
+        attendance = conn.execute(sa.text(sheets["考勤规则"]), params).mappings().all()
+    assert [r["问题"] for r in timeliness] == ["巡检/整改工单派发超过12个工作日"]
+    assert [(r["问题"], r["级别"]) for r in attendance] == [("月度考勤异常超过6次", "错误")]

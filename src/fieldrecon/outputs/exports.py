@@ -193,13 +193,13 @@ def finding_texts_table(conn: sa.Connection, findings: list[dict], catalogue: di
             ":by_when, :first_seen)"), rows)
 
 
-def sheet_session(conn: sa.Connection, business_date, params: dict, overrides: dict | None = None) -> list[dict]:
+def sheet_session(conn: sa.Connection, business_date, params: dict) -> list[dict]:
     """What the sheet and CSV SQL read: the run's staging state, finding_texts and the date's rule
-    catalogue (recon.rule_catalogue, thresholds from the run's parameter overrides); returns the open
+    catalogue (recon.rule_catalogue, thresholds from the run's bound parameters); returns the open
     findings."""
     findings = open_findings(conn, business_date)
-    rules.write_catalogue(conn, business_date, overrides)
-    finding_texts_table(conn, findings, rules.catalogue(overrides))
+    rules.write_catalogue(conn, business_date, params)
+    finding_texts_table(conn, findings, rules.catalogue(params))
     rules.materialise_staging(conn, params["as_of"])
     return findings
 
@@ -212,7 +212,7 @@ def write_all(engine: sa.Engine, ctx) -> dict:
     with engine.begin() as conn:
         quality = (conn.execute(sa.text("select summary->'quality' from ops.runs where run_id = :r"),
                                 {"r": ctx.run_id}).scalar() or {})
-        findings = sheet_session(conn, ctx.date, params, ctx.params)
+        findings = sheet_session(conn, ctx.date, params)
         write_atomic(out_dir / "findings.csv", findings_csv(findings))
         written["findings.csv"] = len(findings)
         write_atomic(out_dir / CLERK_FINDINGS_CSV, clerk_findings_csv(findings, catalogue))

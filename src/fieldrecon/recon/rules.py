@@ -158,7 +158,8 @@ def fill_thresholds(text: str, params: dict, where: str = "") -> str:
 
 def catalogue(overrides: dict | None = None) -> dict[str, RuleFile]:
     """Every rule of every family, by code (titles, explanations and clauses for the exports), its
-    thresholds filled from the parameters (the defaults with the run's overrides)."""
+    thresholds filled from the parameters (the defaults with the run's overrides, or its bound
+    parameters)."""
     params = {**DEFAULT_PARAMS, **(overrides or {})}
     out = {}
     for fam in FAMILIES:
