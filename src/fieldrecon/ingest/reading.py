@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -429,32 +430,50 @@ def open_xlsx(path: Path, source: Source, file_name: str) -> ExtractStream:
     headers += [""] * (width - len(headers))
     notes: list[Note] = []
 
+    def block(rendered: list[list], numbers: list[int], nul_rows: list[int]) -> Block | None:
+        """Rows rendered as text -> one Block: columns by transposition, blank rows dropped and
+        NUL characters replaced, both column-wise."""
+        rendered = [r if len(r) == width else (r + [None] * width)[:width] for r in rendered]
+        cols = [pa.array(c, type=pa.string()) for c in zip(*rendered, strict=True)]
+        keep = np.zeros(len(numbers), dtype=bool)
+        for c in cols:
+            keep |= c.is_valid().to_numpy(zero_copy_only=False)
+        if not keep.any():
+            return None
+        nums = np.asarray(numbers, dtype=np.int32)
+        if not keep.all():
+            mask = pa.array(keep)
+            cols = [c.filter(mask) for c in cols]
+            nums = nums[keep]
+        hit = np.zeros(len(nums), dtype=bool)
+        for j, c in enumerate(cols):
+            has = pc.fill_null(pc.match_substring(c, "\x00"), False).to_numpy(zero_copy_only=False)
+            if has.any():
+                hit |= has
+                cols[j] = pc.replace_substring(c, "\x00", "\ufffd")
+        nul_rows += nums[hit].tolist()
+        return Block(pa.array(nums, type=pa.int32()), cols)
+
     def blocks(stream: ExtractStream, exact: bool):
         nul_rows: list[int] = []
-        cols: list[list] = [[] for _ in range(width)]
+        rendered: list[list] = []
         numbers: list[int] = []
         row_no = h + 1
         try:
             for r in itertools.chain(head[h + 1 :], (pad + r for r in rows)):
                 row_no += 1
-                cells = [c if (type(c) is str and c) else _cell_text(c) for c in r]
-                if not any(c is not None for c in cells):
-                    continue
-                if any(c is not None and "\x00" in c for c in cells):
-                    cells = [c.replace("\x00", "\ufffd") if c is not None else None for c in cells]
-                    nul_rows.append(row_no)
-                for j in range(width):
-                    cols[j].append(cells[j] if j < len(cells) else None)
+                rendered.append([c if (type(c) is str and c) else _cell_text(c) for c in r])
                 numbers.append(row_no)
                 if len(numbers) >= BLOCK_ROWS:
-                    yield Block(pa.array(numbers, type=pa.int32()), [pa.array(c, type=pa.string()) for c in cols])
-                    cols, numbers = [[] for _ in range(width)], []
+                    if (b := block(rendered, numbers, nul_rows)) is not None:
+                        yield b
+                    rendered, numbers = [], []
         except RejectedFile:
             raise
         except Exception as e:  # noqa: BLE001 - a row calamine cannot decode
             raise RejectedFile(f"文件 {file_name} 第 {row_no} 行无法读取：{type(e).__name__}: {e}") from e
-        if numbers:
-            yield Block(pa.array(numbers, type=pa.int32()), [pa.array(c, type=pa.string()) for c in cols])
+        if numbers and (b := block(rendered, numbers, nul_rows)) is not None:
+            yield b
         if nul_rows:
             stream.notes.append(Note("nul_replaced", f"文件 {file_name} 第 {rows_text(nul_rows)}含 NUL 字符，已替换为 �，"
                                      "其余内容照常加载", nul_rows, len(nul_rows)))
