@@ -190,7 +190,7 @@ def problems(source: Source) -> list[Problem]:
             out.append(Problem(c, "empty", _lit(f"必填列「{c.header}」为空"), f"(n_{c.name} is null)"))
         if c.enum:
             out.append(Problem(c, "unknown_enum", _lit(f"「{c.header}」的值不在允许范围（{'/'.join(c.enum)}）"),
-                               f"(t_{c.name} is not null and t_{c.name} <> all({_array(c.enum)}))"))
+                               f"(not e_{c.name} and t_{c.name} is not null and t_{c.name} <> all({_array(c.enum)}))"))
     for chk in source.checks:
         name, kind = chk.split(":")
         c = source.column(name)
@@ -203,7 +203,7 @@ def problems(source: Source) -> list[Problem]:
             out.append(Problem(c, "out_of_range", _lit(f"「{c.header}」超出范围 {bound}"),
                                f"({t} is not null and ({below} or {v} > {hi}))"))
         elif kind == "not_after_extract":
-            limit = "p.extract_date" if c.type == "date" else "p.extract_date + interval '1 day'"
+            limit = "p.extract_date" if c.type == "date" else "p.extract_end"
             op = ">" if c.type == "date" else ">="
             out.append(Problem(c, "after_extract_date",
                                f"{_lit(f'「{c.header}」晚于本提取文件的日期 ')} || to_char(p.extract_date, 'YYYY-MM-DD') "
@@ -248,7 +248,9 @@ def _join(items: list[str], indent: str = "        ") -> str:
 
 def _norm_column(c: Column) -> str:
     if c.enum:  # the listed values are normal already
-        return f"(case when {c.name} = any({_array(c.enum)}) then {c.name} else {_norm(c.name)} end) as n_{c.name}"
+        listed = f"({c.name} = any({_array(c.enum)}))"
+        return (f"(case when {listed} then {c.name} else {_norm(c.name)} end) as n_{c.name},\n        "
+                f"coalesce({listed}, false) as e_{c.name}")
     if c.type == "decimal":  # thousands separators dropped
         return f"replace({_norm(c.name)}, ',', '') as n_{c.name}"
     return f"{_norm(c.name)} as n_{c.name}"
@@ -286,6 +288,7 @@ with p as (
     select
         cast(:file_id as bigint) as file_id,
         cast(:extract_date as date) as extract_date,
+        cast(:extract_date as date) + interval '1 day' as extract_end,
         cast(:row_from as integer) as row_from,
         cast(:row_to as integer) as row_to
 ),
