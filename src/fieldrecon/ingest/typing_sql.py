@@ -270,9 +270,8 @@ def typing_statement(source_name: str) -> str:
     problem_array = _join([f"case when {p.condition} then {i} end" for i, p in enumerate(probs, 1)], "                ")
     any_problem = "\n            or ".join(p.condition for p in probs)
     raw_values = ", ".join(f"typed.{c.name}" for c in cols)
-    keys = [f"k_{k}" for k in s.key]
-    key_cols = _join([f"coalesce(typed.n_{k}, '') as k_{k}" for k in s.key])
-    key_join = " and ".join(f"c.{k} = d.{k}" for k in keys)
+    # a key's hash (bigint: no overflow); a collision only adds a candidate, compared cell by cell
+    key_hash = " # ".join(f"(hashtext(coalesce(typed.n_{k}, ''))::bigint * {31 ** i})" for i, k in enumerate(s.key))
     extras_norm = (f"(case when r.extra_columns is null then null else (select jsonb_strip_nulls(jsonb_object_agg(e.key, "
                    f"{_norm('e.value')})) from jsonb_each_text(r.extra_columns) as e) end)")
     partition = _join([f"{_norm('r.' + c.name)} collate \"C\"" for c in cols] + [extras_norm], "                ")
@@ -336,24 +335,24 @@ flagged as (
 checked as materialized (
     select
         typed.row_no,
-        {key_cols},
+        {key_hash} as key_hash,
         {_join(kept)},
         typed.problems,
         case when problems is not null then array[{raw_values}] end as raw_values
     from flagged as typed
 ),
 
-duplicate_keys as (
-    select {", ".join(keys)}
+repeated_keys as (
+    select checked.key_hash
     from checked
-    group by {", ".join(keys)}
+    group by checked.key_hash
     having count(*) > 1
 ),
 
 candidates as (
     select c.row_no
     from checked as c
-    inner join duplicate_keys as d on {key_join}
+    inner join repeated_keys as k on c.key_hash = k.key_hash
 ),
 
 duplicates as (
