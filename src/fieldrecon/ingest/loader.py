@@ -7,6 +7,9 @@ column; a row with the wrong number of fields is kept whole in raw and quarantin
 the three add up to the rows read or the load fails. A file that cannot be read, or that the
 warehouse refuses, is rejected with a reason naming the row: deterministic, so never retried,
 and the later files of the source still load.
+
+ELT: the rows are streamed into `raw.<source>` with one COPY (text, file id, row number); the
+typing, checks, duplicates and quarantine are one SQL statement per source (`typing_sql`).
 """
 
 from __future__ import annotations

@@ -6,6 +6,11 @@ Whatever the format, the result is the header row found, the raw cell text of ev
 on what had to be repaired to read the file (NUL bytes, undecodable bytes, duplicated headers).
 A file that cannot be read at all raises RejectedFile with a Chinese reason naming the row or
 byte offset; nothing else escapes from here for a bad file.
+
+The loader streams a file (`open_extract`: blocks of rows, a clean UTF-8 CSV read from disk by
+pyarrow's streaming reader, an xlsx row by row from calamine); `read_extract` puts the blocks
+together for small files and tests. A CSV with NUL bytes or bytes that are not UTF-8 is repaired
+in memory first (the repair names the rows), so only such files are held whole.
 """
 
 from __future__ import annotations
