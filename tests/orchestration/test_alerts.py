@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -97,7 +98,21 @@ def test_injected_task_failure_mails_the_team(smtp_server, monkeypatch, tmp_path
     assert "/dags/fieldrecon_nightly/runs/" in body and "/tasks/prepare" in body, body  # the task's log
 
 
-def test_a_broken_mail_server_does_not_hide_the_failure(monkeypatch, caplog):
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def test_a_broken_mail_server_does_not_hide_the_failure(monkeypatch):
+    # a handler of its own on the alerts logger: importing Airflow's notifier on first use reconfigures
+    # the root logger, which drops pytest's caplog handler when this test runs first in its process
+    records = _Records()
+    logging.getLogger(alerts.__name__).addHandler(records)
+    monkeypatch.setattr(logging.getLogger(alerts.__name__), "disabled", False)
     monkeypatch.setenv("FIELDRECON_ALERT_TO", "data-team@example.invalid")
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", '{"conn_type": "smtp", "host": "127.0.0.1", "port": 9, '
                        '"extra": {"disable_tls": true, "disable_ssl": true, "from_email": "a@example.invalid", '
@@ -110,5 +125,7 @@ def test_a_broken_mail_server_does_not_hide_the_failure(monkeypatch, caplog):
         run_id, conf = "manual__1", {"business_date": BUSINESS_DATE}
 
     how = alerts.notify_failure({"task_instance": TI(), "dag_run": Run(), "exception": RuntimeError("boom")})
+    logging.getLogger(alerts.__name__).removeHandler(records)
     assert how == "logged"
-    assert "could not be sent" in caplog.text and "rules.po" in caplog.text
+    text = "\n".join(records.messages)
+    assert "could not be sent" in text and "rules.po" in text
