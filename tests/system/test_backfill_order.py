@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from fieldrecon_demo import generate
 
 from fieldrecon import pipeline
+from fieldrecon.outputs import documents
 from fieldrecon.warehouse import connection, migrate
 
 pytestmark = [pytest.mark.system, pytest.mark.long]
@@ -51,7 +52,12 @@ def _files(outputs, d: dt.date) -> dict[str, str]:
 
 def _run_one(d: dt.date, landing: str, outputs: str) -> None:
     connection.engine.cache_clear()
-    pipeline.run_in_process(d, landing, outputs)
+    try:
+        pipeline.run_in_process(d, landing, outputs)
+    finally:
+        # a multiprocessing child runs no atexit handler and joins its children first: without this its
+        # document workers (outputs.documents.pool) keep it, and the test, from ever ending
+        documents.shutdown_pool()
 
 
 def _run(tmp, landing, env, order: list[dt.date] | None = None, concurrent: bool = False):
