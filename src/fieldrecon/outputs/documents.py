@@ -70,9 +70,17 @@ def map_parallel(fn: Callable, jobs: Sequence, chunksize: int | None = None) -> 
     """`fn` over `jobs` in the worker processes, results in job order as they come (the caller
     writes one while the workers render the next). `fn` must be a module-level function and every
     job self-contained: the workers' environment is the one of their start."""
-    if len(jobs) < IN_PROCESS_BELOW or workers() == 1:
+    if len(jobs) < IN_PROCESS_BELOW or workers() == 1 or multiprocessing.current_process().daemon:
+        # a daemonic process may not start children: a Celery worker's task (its prefork child is
+        # daemonic) renders in its own process, the workers' slots being the parallelism there
         return (fn(j) for j in jobs)
     chunk = chunksize or max(1, min(16, len(jobs) // (workers() * 8)))
+    if multiprocessing.parent_process() is not None:
+        # a multiprocessing child joins its children before any atexit hook: a kept pool would
+        # never be told to stop, so the child's workers live for this call only
+        with ProcessPoolExecutor(max_workers=workers(), mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_warm_worker) as once:
+            return iter(list(once.map(fn, jobs, chunksize=chunk)))
     return pool().map(fn, jobs, chunksize=chunk)  # a pool broken by a dead worker is replaced next time
 
 
