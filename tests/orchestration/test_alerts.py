@@ -8,6 +8,7 @@ import email
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -47,7 +48,14 @@ def smtp_server():
         controller.stop()
 
 
-def test_injected_task_failure_mails_the_team(smtp_server, monkeypatch, tmp_path):
+def _stop_embedded(pgdata) -> None:
+    """The fresh interpreter's own embedded server (Airflow's metadata DB) goes with the test."""
+    pid_file = pgdata / "postmaster.pid"
+    if pid_file.exists():
+        os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
+
+
+def test_injected_task_failure_mails_the_team(smtp_server, monkeypatch, tmp_path, request):
     if os.environ.get("FIELDRECON_FRESH_AIRFLOW_PROCESS") != "1":
         # dag.test needs Airflow's ORM set up on this test's own metadata DB: an earlier module in this
         # (xdist) process may have configured Airflow already, so the test runs in a fresh interpreter
@@ -58,6 +66,7 @@ def test_injected_task_failure_mails_the_team(smtp_server, monkeypatch, tmp_path
         return
     inbox, port = smtp_server
     monkeypatch.setenv("FIELDRECON_HOME", str(tmp_path))
+    request.addfinalizer(lambda: _stop_embedded(tmp_path / "pgdata"))
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
         "conn_type": "smtp", "host": "127.0.0.1", "port": port,
         "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "fieldrecon@example.invalid", "timeout": 10}}))
