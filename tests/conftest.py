@@ -51,14 +51,17 @@ def pytest_configure(config):
         connection.embedded_server()
 
 
+# the longest modules start first, so that parallel workers do not end on them (`--dist loadfile`
+# hands out modules in collection order)
+FIRST = ("tests/system/test_celery_executor.py", "tests/system/test_backfill_order.py",
+         "tests/system/test_browser_e2e.py")
+
+
 def pytest_collection_modifyitems(config, items):
     """Every test says what it needs (exactly one of unit / db / system), and a unit test never
     asks for the database: that keeps `pytest -m unit` a fast inner loop."""
-    long_ok = os.environ.get("FIELDRECON_LONG_TESTS") == "1"
+    items.sort(key=lambda item: next((i for i, m in enumerate(FIRST) if item.nodeid.startswith(m)), len(FIRST)))
     for item in items:
-        if item.get_closest_marker("long") and not long_ok:
-            item.add_marker(pytest.mark.skip(reason="long system test (Celery stack, multi-date backfill order): "
-                                                    "FIELDRECON_LONG_TESTS=1 bin/test runs it; CI's 12 minutes do not hold it"))
         kinds = [k for k in KINDS if item.get_closest_marker(k)]
         if len(kinds) != 1:
             raise pytest.UsageError(f"{item.nodeid}: mark it with exactly one of {KINDS} (has {kinds})")

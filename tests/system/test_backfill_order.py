@@ -23,7 +23,7 @@ from fieldrecon import pipeline
 from fieldrecon.outputs import documents
 from fieldrecon.warehouse import connection, migrate
 
-pytestmark = [pytest.mark.system, pytest.mark.long]
+pytestmark = pytest.mark.system
 
 DATES = [dt.date(2026, 11, 16) + dt.timedelta(days=i) for i in range(3)]
 RUN_FACTS = {"run_summary.json"}

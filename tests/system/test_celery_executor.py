@@ -43,7 +43,7 @@ from fieldrecon.dates import as_of
 from fieldrecon.orchestration.runner import WAREHOUSE_POOL
 from fieldrecon.warehouse import connection
 
-pytestmark = [pytest.mark.system, pytest.mark.long, pytest.mark.xdist_group("celery"),
+pytestmark = [pytest.mark.system, pytest.mark.xdist_group("celery"),
               pytest.mark.skipif(shutil.which("redis-server") is None,
                                  reason="Debian redis-server not installed (bin/test installs it)")]
 
