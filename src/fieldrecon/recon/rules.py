@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import logging
 import re
@@ -192,9 +193,17 @@ def bind_params(business_date: dt.date, overrides: dict | None = None) -> dict:
     return params
 
 
-def materialise_staging(conn: sa.Connection, as_of: dt.datetime) -> None:
-    """Each source as of the run, as a temp table named after the source (shadows nothing)."""
-    for name in SOURCES:
+@functools.cache
+def family_sources(family: str) -> tuple[str, ...]:
+    """The sources a family's SQL (rules, models, snapshots) names: only those are materialised for
+    it (the punches, the biggest, are read by two of the five families)."""
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted((SQL_DIR / "recon" / family).rglob("*.sql")))
+    return tuple(name for name in SOURCES if re.search(rf"\b{name}\b", text))
+
+
+def materialise_staging(conn: sa.Connection, as_of: dt.datetime, sources=None) -> None:
+    """Each source as of the run (or those named), as a temp table named after the source (shadows nothing)."""
+    for name in SOURCES if sources is None else sources:
         conn.execute(sa.text(f"drop table if exists pg_temp.{name}"))
         conn.execute(
             sa.text(f"create temp table {name} on commit drop as select * from staging.{name}(cast(:as_of as timestamp))"),
@@ -277,7 +286,7 @@ def previous_day(conn: sa.Connection, family: str, rules: list[RuleFile], busine
     rows = []
     with conn.begin_nested() as sp:
         conn.execute(sa.text("create temp table previous_findings (like recon.finding_snapshots) on commit drop"))
-        materialise_staging(conn, params["as_of"])
+        materialise_staging(conn, params["as_of"], family_sources(family))
         materialise_models(conn, family, params)
         write_snapshots(conn, family, params)
         for rule in rules:
@@ -305,7 +314,7 @@ def run_family(engine: sa.Engine, family: str, business_date: dt.date, overrides
     public_params = {k: v for k, v in params.items() if k not in ("business_date", "as_of")}
     with engine.begin() as conn:
         previous_day(conn, family, rules, business_date, overrides)
-        materialise_staging(conn, params["as_of"])
+        materialise_staging(conn, params["as_of"], family_sources(family))
         materialise_models(conn, family, params)
         write_snapshots(conn, family, params)
         codes = [r.code for r in rules]
