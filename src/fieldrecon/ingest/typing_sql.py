@@ -47,8 +47,10 @@ def _array(values) -> str:
 
 
 def _norm(x: str) -> str:
-    """NFKC (skipped for ASCII, which it leaves alone), strip, empty -> null."""
-    return f"nullif(btrim(case when octet_length({x}) = char_length({x}) then {x} else normalize({x}, nfkc) end, {_WS}), '')"
+    """NFKC, strip, empty -> null. NFKC is skipped for ASCII, which it leaves alone, and for text
+    already in NFKC (most Chinese text): checking is cheaper than normalising."""
+    nfkc = f"case when octet_length({x}) = char_length({x}) or {x} is nfkc normalized then {x} else normalize({x}, nfkc) end"
+    return f"nullif(btrim({nfkc}, {_WS}), '')"
 
 
 def _is_number(x: str) -> str:
@@ -99,6 +101,18 @@ def _fast_templates() -> list[str]:
     return out
 
 
+def _canonical_stamp(n: str) -> str:
+    """`n` is a datetime (or a date) written the way PostgreSQL writes one, with `-` or `/`: its
+    own input reads it back to the same text. Found without the digit templates' translate,
+    which costs more than reading the value twice."""
+    out = []
+    for sep in "-/":
+        text = n if sep == "-" else f"replace({n}, '/', '-')"
+        for shape, tail in ((f"____{sep}__{sep}__ __:__:__", ""), (f"____{sep}__{sep}__", " || ' 00:00:00'")):
+            out.append(f"when {n} like '{shape}' then pg_input_is_valid({n}, 'timestamp') and {n}::timestamp::text = {text}{tail}")
+    return f"(case {' '.join(out)} else false end)"
+
+
 def _general_datetime(n: str) -> str:
     """Every other accepted shape, field by field (`.` separators, `T`, fractions rounded to the
     second, any year in the plain style, 1900-2999 in the regex style), or an Excel serial."""
@@ -131,7 +145,8 @@ def _typed(c: Column) -> list[str]:
         fast = (f"(case when strpos({n}, ' 24:') = 0 and strpos({n}, ':60') = 0 and pg_input_is_valid({n}, 'timestamp') "
                 f"then {n}::timestamp end)")
         templates = "array[" + ", ".join(_lit(t) for t in _fast_templates()) + "]"
-        value = (f"(case when {n} is null then null when translate({n}, '0123456789', '9999999999') = any({templates}) "
+        value = (f"(case when {n} is null then null when {_canonical_stamp(n)} then {n}::timestamp "
+                 f"when translate({n}, '0123456789', '9999999999') = any({templates}) "
                  f"then {fast} else {_general_datetime(n)} end)")
         if c.type == "date":
             value = f"({value})::date"
