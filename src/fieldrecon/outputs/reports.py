@@ -363,7 +363,7 @@ def _key(row) -> tuple:
 
 def collect(conn: sa.Connection, params: dict) -> tuple[list[dict], dict[tuple, dict[str, list[dict]]]]:
     """Expected reports and, for those whose period is over, their content rows (by report key)."""
-    rules.materialise_staging(conn, params["as_of"])
+    rules.materialise_staging(conn, params["as_of"], rules.sources_named("mart/reports", "recon/attendance/models"))
     rules.materialise_models(conn, "attendance", params)
     conn.execute(sa.text("drop table if exists pg_temp.report_periods"))
     conn.execute(sa.text(f"create temp table report_periods on commit drop as {_sql('report_periods')}"), params)

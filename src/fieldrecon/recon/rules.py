@@ -194,11 +194,16 @@ def bind_params(business_date: dt.date, overrides: dict | None = None) -> dict:
 
 
 @functools.cache
-def family_sources(family: str) -> tuple[str, ...]:
-    """The sources a family's SQL (rules, models, snapshots) names: only those are materialised for
-    it (the punches, the biggest, are read by two of the five families)."""
-    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted((SQL_DIR / "recon" / family).rglob("*.sql")))
+def sources_named(*folders: str) -> tuple[str, ...]:
+    """The sources the SQL files under `folders` (relative to include/sql) name: only those need their
+    as-of temp tables (the punches, the biggest, are read by two of the five rule families)."""
+    text = "\n".join(p.read_text(encoding="utf-8") for folder in folders for p in sorted((SQL_DIR / folder).rglob("*.sql")))
     return tuple(name for name in SOURCES if re.search(rf"\b{name}\b", text))
+
+
+def family_sources(family: str) -> tuple[str, ...]:
+    """The sources a family's SQL (rules, models, snapshots) names."""
+    return sources_named(f"recon/{family}")
 
 
 def materialise_staging(conn: sa.Connection, as_of: dt.datetime, sources=None) -> None:
