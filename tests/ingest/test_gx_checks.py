@@ -1,11 +1,16 @@
 """Great Expectations once per run on the warehouse (the poison-pill landing): a checkpoint, Data
 Docs in the run's outputs linked from run_summary.json, failed expectations as warnings. System:
-importing GX and validating 20 assets takes a while."""
+importing GX and validating 20 assets takes a while. The typed as-of state GX reads is materialised
+in gx_work for the checkpoint and gone after it, whether the checkpoint ran or failed."""
 
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
+from fieldrecon import dates
+from fieldrecon.contract import SOURCES
+from fieldrecon.ingest import gx_checks
 from fieldrecon.warehouse import connection
 from tests.ingest.test_poison_pills import DAY, make_world
 
@@ -14,6 +19,8 @@ pytestmark = pytest.mark.system
 
 @pytest.fixture(scope="module")
 def world(engine, tmp_path_factory):
+    with engine.begin() as c:  # left by a run of the same date killed mid-checkpoint, in another shape
+        c.execute(sa.text(f"create unlogged table {gx_checks.typed_table(SOURCES['netcare_punches'], DAY)} (x int)"))
     mp, w = make_world(engine, tmp_path_factory, gx="on")
     yield w
     mp.undo()
@@ -32,3 +39,23 @@ def test_great_expectations_checkpoint_with_data_docs_in_the_outputs(world):
     assert ("netcare_rfcs.typed", "expect_column_max_to_be_between") in failed  # its newest extract was empty
     assert ("netcare_punches.typed", "expect_column_max_to_be_between") not in failed
     assert any(w["code"] == "expectation_failed" and "新鲜度" in w["message"] for w in s["warnings"])
+
+
+def _work_tables(engine) -> list[str]:
+    with engine.connect() as c:
+        return list(c.execute(sa.text("select tablename from pg_tables where schemaname = 'gx_work'")).scalars())
+
+
+def test_the_materialised_state_is_gone_after_the_checkpoint(world):
+    """The table a killed run left was replaced (the checkpoint ran on the right rows), and nothing stays."""
+    assert "error" not in world["summary"]["great_expectations"]
+    assert _work_tables(world["engine"]) == []
+
+
+def test_the_materialised_state_is_gone_when_gx_fails(world, tmp_path):
+    """GX cannot reach the warehouse (a database that does not exist): the step fails, the tables go."""
+    engine = world["engine"]
+    url = engine.url.set(database="fr_no_such_database").render_as_string(hide_password=False)
+    with pytest.raises(Exception, match="fr_no_such_database"):
+        gx_checks.run(engine, url, DAY, dates.as_of(DAY).isoformat(sep=" "), tmp_path)
+    assert _work_tables(engine) == []
