@@ -67,7 +67,8 @@ def _fits(x: str, pg_type: str) -> str:
 
 def _float(x: str) -> str:
     """A numeric as float8 for the range checks, without the underflow error of tiny values (a
-    value a double rounds to zero is zero, a smaller nonzero one keeps its sign)."""
+    value a double rounds to zero is zero, a smaller nonzero one keeps its sign). The checks
+    compare the numeric itself first and convert only the rare values near a bound."""
     return (f"(case when abs({x}) >= 1e-300 or {x} = 0 then {x}::float8 "
             f"when abs({x}) > 2.4703282292062328e-324 then sign({x})::float8 * 1e-300 else 0::float8 end)")
 
@@ -138,8 +139,8 @@ def _general_datetime(n: str) -> str:
 
 
 def _typed(c: Column) -> list[str]:
-    """The typed value t_<name> (null when empty or not parseable) and, for numbers, big_<name>
-    (a number too large for its type). A CASE per cell: the common shapes first, cheaply."""
+    """The typed value t_<name> (null when empty, not parseable or too large for its type). A CASE
+    per cell: the common shapes first, cheaply."""
     n, name = f"n_{c.name}", c.name
     if c.type in ("datetime", "date"):
         fast = (f"(case when strpos({n}, ' 24:') = 0 and strpos({n}, ':60') = 0 and pg_input_is_valid({n}, 'timestamp') "
@@ -159,13 +160,11 @@ def _typed(c: Column) -> list[str]:
                     f"then time '00:00' + (round({n}::float8 * 86400.0)::int % 86400) * interval '1 second' end)")
         return [f"(case when {n} is null then null when {n} ~ {_lit(_TIME_SHAPE)} then {clock} else {fraction} end) as t_{name}"]
     if c.type == "decimal":  # n_ is without thousands separators already (layer norm)
-        skel = f"translate({n}, '0123456789', '')"
-        plain = f"({skel} in ('', '.') and length({n}) > length({skel}) and length({n}) < 300)"
-        other = (f"(translate({n}, '0123456789.eE+-', '') = '' and {_fits(n, 'numeric')} "
-                 f"and abs({n}::numeric) <= {DOUBLE_MAX})")
-        return [f"(case when {n} is null then null when {plain} then {n}::numeric when {other} then {n}::numeric end) as t_{name}",
-                f"(case when {n} is null then null when {plain} then {n}::float8 when {other} then {_float(n + '::numeric')} "
-                f"end) as f_{name}"]
+        # no exponent and under 300 characters: certainly within a double's range
+        small = f"(strpos({n}, 'e') = 0 and strpos({n}, 'E') = 0 and length({n}) < 300)"
+        number = (f"(rtrim({n}, '0123456789.eE+-') = '' and {_fits(n, 'numeric')} "
+                  f"and ({small} or abs({n}::numeric) <= {DOUBLE_MAX}))")
+        return [f"(case when {n} is null then null when {number} then {n}::numeric end) as t_{name}"]
     if c.type == "int":
         digits = f"regexp_replace({n}, '\\.0*$', '')"
         plain = f"(translate({n}, '0123456789+-', '') = '' and {_fits(n, 'integer')})"
@@ -212,11 +211,11 @@ def problems(source: Source) -> list[Problem]:
         t = f"t_{name}"
         if kind in RANGE_CHECKS:
             lo, hi, strict_min = RANGE_CHECKS[kind]
-            v = f"f_{name}"
+            v = _float(t)  # the bounds as a double sees them; a value 1 inside them is inside for a double too
             below = f"{v} <= {lo}" if strict_min else f"{v} < {lo}"
             bound = f"({lo}, {hi}]" if strict_min else f"[{lo}, {hi}]"
             out.append(Problem(c, "out_of_range", _lit(f"「{c.header}」超出范围 {bound}"),
-                               f"({t} is not null and ({below} or {v} > {hi}))"))
+                               f"({t} is not null and ({t} < {lo + 1} or {t} > {hi - 1}) and ({below} or {v} > {hi}))"))
         elif kind == "not_after_extract":
             limit = "p.extract_date" if c.type == "date" else "p.extract_end"
             op = ">" if c.type == "date" else ">="
@@ -225,7 +224,7 @@ def problems(source: Source) -> list[Problem]:
                                f"|| {_lit('（不可能已发生）')}",
                                f"({t} is not null and {t} {op} {limit})"))
         elif kind == "non_negative":
-            out.append(Problem(c, "negative", _lit(f"「{c.header}」为负数"), f"({t} is not null and f_{name} < 0)"))
+            out.append(Problem(c, "negative", _lit(f"「{c.header}」为负数"), f"({t} is not null and {t} < 0)"))
     return out
 
 
@@ -249,11 +248,11 @@ def warnings(source: Source) -> list[Warning_]:
                                 f"「{c.header}」早于 2000 年或晚于提取日期{'一年' if c.type == 'datetime' else '一百年'}以上，请核对",
                                 f"({t} is not null and ({day} < date '{PLAUSIBLE_FROM}' or {day} > p.extract_date + {ahead}))"))
         elif c.type == "decimal":
-            v = f"f_{c.name}"
             out.append(Warning_(c, "implausible_number", f"「{c.header}」的绝对值达到 10¹² 以上，请核对",
-                                f"({t} is not null and abs({v}) >= {PLAUSIBLE_AMOUNT})"))
+                                f"({t} is not null and abs({t}) >= {PLAUSIBLE_AMOUNT} - 1 "
+                                f"and abs({_float(t)}) >= {PLAUSIBLE_AMOUNT})"))
             if "non_negative" not in checked:
-                out.append(Warning_(c, "negative_value", f"「{c.header}」为负数，请核对", f"({t} is not null and {v} < 0)"))
+                out.append(Warning_(c, "negative_value", f"「{c.header}」为负数，请核对", f"({t} is not null and {t} < 0)"))
     return out
 
 
@@ -294,7 +293,7 @@ def typing_statement(source_name: str) -> str:
                        f"{_lit(p.code + ':' + p.column.name)}, {p.reason_sql})" for i, p in enumerate(probs, 1)])
     target = ", ".join(c.name for c in cols)
     typed_values = ", ".join(f"c.t_{c.name}" for c in cols)
-    kept = [f"typed.t_{c.name}" for c in cols] + [f"typed.f_{c.name}" for c in cols if c.type == "decimal"]
+    kept = [f"typed.t_{c.name}" for c in cols]
     warning_cols = "".join(f",\n        coalesce(array_agg(c.row_no order by c.row_no) filter (where {w.condition}), "
                            f"'{{}}') as w{i}" for i, w in enumerate(warns))
     return f"""-- generated by fieldrecon.ingest.typing_sql from the contract: {s.name} ({s.title_zh})
