@@ -18,7 +18,9 @@ import datetime as dt
 import io
 import json
 import logging
+import queue
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,22 +137,52 @@ class _Copying:
 
 
 class _BlockStream:
-    """The raw rows as CSV for COPY, rendered block by block while COPY reads them."""
+    """The raw rows as CSV for COPY, rendered block by block by a thread of their own while COPY
+    sends the previous blocks (the driver and the CSV writer let go of the GIL): reading and
+    rendering overlap the warehouse's work instead of alternating with it. A few blocks ahead
+    at most, so the file is never held."""
+
+    AHEAD = 3
 
     def __init__(self, chunks):
-        self._chunks = chunks
+        self._queue: queue.Queue = queue.Queue(self.AHEAD)
+        self._stop = threading.Event()
         self._chunk = memoryview(b"")
         self._pos = 0
+        self._done = False
         self.error: Exception | None = None  # what stopped the reading (the driver reports only that it stopped)
+        self._thread = threading.Thread(target=self._render, args=(chunks,), name="raw-copy-render", daemon=True)
+        self._thread.start()
+
+    def _render(self, chunks) -> None:
+        try:
+            for chunk in chunks:
+                if not self._put(chunk):
+                    return
+            self._put(None)
+        except BaseException as e:  # noqa: BLE001 - handed to the reading side, which raises it
+            self._put(e)
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def read(self, size: int = -1) -> bytes:
         while self._pos >= len(self._chunk):
-            try:
-                chunk = next(self._chunks, None)
-            except Exception as e:
-                self.error = e
-                raise
+            if self._done:
+                return b""
+            chunk = self._queue.get()
+            if isinstance(chunk, BaseException):
+                self._done = True
+                self.error = chunk if isinstance(chunk, Exception) else None
+                raise chunk
             if chunk is None:
+                self._done = True
                 return b""
             self._chunk, self._pos = memoryview(chunk), 0
         end = len(self._chunk) if size is None or size < 0 else self._pos + size
@@ -159,6 +191,11 @@ class _BlockStream:
         return out
 
     readline = read
+
+    def close(self) -> None:
+        """Stops the rendering thread (COPY failed or finished) and waits for it."""
+        self._stop.set()
+        self._thread.join()
 
 
 _CSV_OPTIONS = pacsv.WriteOptions(include_header=False)
