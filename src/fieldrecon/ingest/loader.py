@@ -232,6 +232,8 @@ def _copy_raw(cur, prep: Prepared, file_id: int) -> int:
         if stream.error is not None:  # the reader's, not the warehouse's
             raise stream.error from e
         raise
+    finally:
+        stream.close()
     return rows_seen[0]
 
 
@@ -261,6 +263,7 @@ def _write_malformed(cur, prep: Prepared, file_id: int) -> None:
 def _unnamed_columns(cur, prep: Prepared, file_id: int) -> None:
     """A column without a header is kept (extra column) when it has a value somewhere, and said
     so; one without any value was a trailing separator, not a column."""
+    copied_extras = bool(prep.extras)  # else COPY left extra_columns null: nothing to clear
     for key, i in list(prep.extras.items()):
         if not key.endswith("无表头）"):
             continue
@@ -272,7 +275,7 @@ def _unnamed_columns(cur, prep: Prepared, file_id: int) -> None:
             continue
         prep.notes.append(Note("unnamed_column", f"文件 {prep.file_name} 第 {i + 1} 列没有表头，但第 {_rows_text(rows)}有内容："
                                "已保留在原始层（附加列），不参与核对", rows, len(rows)))
-    if not prep.extras:
+    if copied_extras and not prep.extras:
         cur.execute(f"update raw.{prep.source.name} set extra_columns = null where file_id = %s and extra_columns = '{{}}'",
                     (file_id,))
 
