@@ -414,6 +414,15 @@ def _cell_text(v):
     return str(v)
 
 
+def _text_column(cells: np.ndarray) -> pa.Array:
+    """One column of xlsx cells as text: a column of strings (the usual case) converted by pyarrow
+    in one go, any other column rendered cell by cell (`_cell_text`); empty -> null either way."""
+    try:
+        return _null_empty(pa.array(cells, type=pa.string()))
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([c if (type(c) is str and c) else _cell_text(c) for c in cells], type=pa.string())
+
+
 def open_xlsx(path: Path, source: Source, file_name: str) -> ExtractStream:
     """The first sheet, streamed row by row from calamine (the sheet is never held whole). Every
     column of the sheet's used range is kept (one without a header as an extra column); NUL
@@ -435,11 +444,11 @@ def open_xlsx(path: Path, source: Source, file_name: str) -> ExtractStream:
     headers += [""] * (width - len(headers))
     notes: list[Note] = []
 
-    def block(rendered: list[list], numbers: list[int], nul_rows: list[int]) -> Block | None:
-        """Rows rendered as text -> one Block: columns by transposition, blank rows dropped and
-        NUL characters replaced, both column-wise."""
-        rendered = [r if len(r) == width else (r + [None] * width)[:width] for r in rendered]
-        cols = [pa.array(c, type=pa.string()) for c in zip(*rendered, strict=True)]
+    def block(cells: list[list], numbers: list[int], nul_rows: list[int]) -> Block | None:
+        """Rows as calamine gives them -> one Block: transposed, rendered as text, blank rows
+        dropped and NUL characters replaced, all column-wise."""
+        grid = np.array([r if len(r) == width else (r + [None] * width)[:width] for r in cells], dtype=object)
+        cols = [_text_column(grid[:, j]) for j in range(width)]
         keep = np.zeros(len(numbers), dtype=bool)
         for c in cols:
             keep |= c.is_valid().to_numpy(zero_copy_only=False)
@@ -461,23 +470,23 @@ def open_xlsx(path: Path, source: Source, file_name: str) -> ExtractStream:
 
     def blocks(stream: ExtractStream, exact: bool):
         nul_rows: list[int] = []
-        rendered: list[list] = []
+        cells: list[list] = []
         numbers: list[int] = []
         row_no = h + 1
         try:
-            for r in itertools.chain(head[h + 1 :], (pad + r for r in rows)):
+            for r in itertools.chain(head[h + 1 :], (pad + r for r in rows) if pad else rows):
                 row_no += 1
-                rendered.append([c if (type(c) is str and c) else _cell_text(c) for c in r])
+                cells.append(r)
                 numbers.append(row_no)
                 if len(numbers) >= BLOCK_ROWS:
-                    if (b := block(rendered, numbers, nul_rows)) is not None:
+                    if (b := block(cells, numbers, nul_rows)) is not None:
                         yield b
-                    rendered, numbers = [], []
+                    cells, numbers = [], []
         except RejectedFile:
             raise
         except Exception as e:  # noqa: BLE001 - a row calamine cannot decode
             raise RejectedFile(f"文件 {file_name} 第 {row_no} 行无法读取：{type(e).__name__}: {e}") from e
-        if numbers and (b := block(rendered, numbers, nul_rows)) is not None:
+        if numbers and (b := block(cells, numbers, nul_rows)) is not None:
             yield b
         if nul_rows:
             stream.notes.append(Note("nul_replaced", f"文件 {file_name} 第 {rows_text(nul_rows)}含 NUL 字符，已替换为 �，"
