@@ -102,16 +102,21 @@ def _fast_templates() -> list[str]:
     return out
 
 
-def _canonical_stamp(n: str) -> str:
-    """`n` is a datetime (or a date) written the way PostgreSQL writes one, with `-` or `/`: its
-    own input reads it back to the same text. Found without the digit templates' translate,
-    which costs more than reading the value twice."""
-    out = []
-    for sep in "-/":
-        text = n if sep == "-" else f"replace({n}, '/', '-')"
-        for shape, tail in ((f"____{sep}__{sep}__ __:__:__", ""), (f"____{sep}__{sep}__", " || ' 00:00:00'")):
-            out.append(f"when {n} like '{shape}' then pg_input_is_valid({n}, 'timestamp') and {n}::timestamp::text = {text}{tail}")
-    return f"(case {' '.join(out)} else false end)"
+def _stamp(x: str) -> str:
+    """The raw cell read by PostgreSQL's own timestamp input when it is shaped like a datetime (or
+    a date) written the way PostgreSQL writes one, with `-` or `/`; null otherwise. Computed with
+    the normalised cell (layer norm) and kept only where it reads back to that cell's text."""
+    shapes = [f"{x} like '{d}{t}'" for d in ("____-__-__", "____/__/__") for t in (" __:__:__", "")]
+    return f"(case when ({' or '.join(shapes)}) and pg_input_is_valid({x}, 'timestamp') then {x}::timestamp end)"
+
+
+def _canonical_stamp(n: str, stamp: str) -> str:
+    """`n` is the text of `stamp` as PostgreSQL writes it (with `-` or `/`, time or midnight left
+    out): then `stamp` is what its input makes of `n`, digit for digit. Cheaper than the digit
+    templates' translate."""
+    text = f"{stamp}::text"
+    return (f"({stamp} is not null and ({n} = {text} or {n} = replace({text}, '-', '/') "
+            f"or {n} || ' 00:00:00' = {text} or replace({n}, '/', '-') || ' 00:00:00' = {text}))")
 
 
 def _general_datetime(n: str) -> str:
@@ -146,7 +151,7 @@ def _typed(c: Column) -> list[str]:
         fast = (f"(case when strpos({n}, ' 24:') = 0 and strpos({n}, ':60') = 0 and pg_input_is_valid({n}, 'timestamp') "
                 f"then {n}::timestamp end)")
         templates = "array[" + ", ".join(_lit(t) for t in _fast_templates()) + "]"
-        value = (f"(case when {n} is null then null when {_canonical_stamp(n)} then {n}::timestamp "
+        value = (f"(case when {n} is null then null when {_canonical_stamp(n, f's_{name}')} then s_{name} "
                  f"when translate({n}, '0123456789', '9999999999') = any({templates}) "
                  f"then {fast} else {_general_datetime(n)} end)")
         if c.type == "date":
@@ -204,7 +209,7 @@ def problems(source: Source) -> list[Problem]:
             out.append(Problem(c, "empty", _lit(f"必填列「{c.header}」为空"), f"(n_{c.name} is null)"))
         if c.enum:
             out.append(Problem(c, "unknown_enum", _lit(f"「{c.header}」的值不在允许范围（{'/'.join(c.enum)}）"),
-                               f"(not e_{c.name} and t_{c.name} is not null and t_{c.name} <> all({_array(c.enum)}))"))
+                               f"(t_{c.name} is not null and t_{c.name} <> all({_array(c.enum)}))"))
     for chk in source.checks:
         name, kind = chk.split(":")
         c = source.column(name)
@@ -263,10 +268,11 @@ def _join(items: list[str], indent: str = "        ") -> str:
 def _norm_column(c: Column) -> str:
     if c.enum:  # the listed values are normal already
         listed = f"({c.name} = any({_array(c.enum)}))"
-        return (f"(case when {listed} then {c.name} else {_norm(c.name)} end) as n_{c.name},\n        "
-                f"coalesce({listed}, false) as e_{c.name}")
+        return f"(case when {listed} then {c.name} else {_norm(c.name)} end) as n_{c.name}"
     if c.type == "decimal":  # thousands separators dropped
         return f"replace({_norm(c.name)}, ',', '') as n_{c.name}"
+    if c.type in ("datetime", "date"):
+        return f"{_norm(c.name)} as n_{c.name},\n        {_stamp(c.name)} as s_{c.name}"
     return f"{_norm(c.name)} as n_{c.name}"
 
 
