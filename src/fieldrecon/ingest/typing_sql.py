@@ -315,6 +315,7 @@ with p as (
 src as (
     select
         r.row_no,
+        r.ctid as raw_tid,
         {raw}
     from raw.{s.name} as r
     where
@@ -355,6 +356,7 @@ flagged as (
 checked as materialized (
     select
         typed.row_no,
+        typed.raw_tid,
         {key_hash} as key_hash,
         {_join(kept)},
         typed.problems,
@@ -370,7 +372,7 @@ repeated_keys as (
 ),
 
 candidates as (
-    select c.row_no
+    select c.raw_tid
     from checked as c
     inner join repeated_keys as k on c.key_hash = k.key_hash
 ),
@@ -387,9 +389,8 @@ duplicates as (
             ) as copy_no
         from raw.{s.name} as r
         where
-            exists (select from candidates)
+            r.ctid = any(array(select candidates.raw_tid from candidates))  -- the candidates only, not a scan
             and r.file_id = (select p.file_id from p)
-            and r.row_no in (select candidates.row_no from candidates)
     ) as ranked
     where ranked.copy_no > 1
 ),
