@@ -447,7 +447,7 @@ def open_xlsx(path: Path, source: Source, file_name: str) -> ExtractStream:
     def block(cells: list[list], numbers: list[int], nul_rows: list[int]) -> Block | None:
         """Rows as calamine gives them -> one Block: transposed, rendered as text, blank rows
         dropped and NUL characters replaced, all column-wise."""
-        grid = np.array([r if len(r) == width else (r + [None] * width)[:width] for r in cells], dtype=object)
+        grid = np.array([r if len(r) == width else (r + (None,) * width)[:width] for r in cells], dtype=object)
         cols = [_text_column(grid[:, j]) for j in range(width)]
         keep = np.zeros(len(numbers), dtype=bool)
         for c in cols:
@@ -476,7 +476,7 @@ def open_xlsx(path: Path, source: Source, file_name: str) -> ExtractStream:
         try:
             for r in itertools.chain(head[h + 1 :], (pad + r for r in rows) if pad else rows):
                 row_no += 1
-                cells.append(r)
+                cells.append(tuple(r))  # a tuple of strings leaves the garbage collector's lists; a list is rescanned at each collection
                 numbers.append(row_no)
                 if len(numbers) >= BLOCK_ROWS:
                     if (b := block(cells, numbers, nul_rows)) is not None:
