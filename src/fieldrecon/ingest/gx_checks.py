@@ -14,20 +14,16 @@ with a time stamp: `_settle` replaces those (the time by the run id's, the ids b
 the page and position, the logo by the local copy), so a date's Data Docs are the same bytes whatever
 the order or the hour; nothing is written into the project.
 A failed expectation is a warning in the run summary, never a failure of the run.
-GX is imported here only (4-5 s), by the quality step (in a thread, beside its warehouse work), never
-by a load task.
+GX is imported here only (4-5 s), by the quality step, never by a load task.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
-import importlib
 import logging
 import os
 import re
-import threading
 import uuid
 from pathlib import Path
 
@@ -110,48 +106,32 @@ def typed_state(engine: sa.Engine, business_date: dt.date, as_of: str):
             lock.commit()
 
 
-@functools.cache
-def start_import() -> threading.Thread:
-    """Import GX (4-5 s of CPU) in a thread beside the step's warehouse work (the quality report's
-    queries, the typed state's tables, which keep the server busy on the other core); `run` waits
-    for it. A failed import raises again there, in the step."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-
-    def load() -> None:
-        with contextlib.suppress(Exception):
-            importlib.import_module("great_expectations")
-
-    thread = threading.Thread(target=load, name="gx-import", daemon=True)
-    thread.start()
-    return thread
-
-
 def run(engine: sa.Engine, url: str, business_date: dt.date, as_of: str, output_dir: Path) -> dict:
     """Run the checkpoint of this business date; returns what the run summary shows."""
-    start_import()
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
     with engine.connect() as conn:
         raw_rows = dict(conn.execute(sa.text(
             "select source, sum(rows_read) from ops.files where status = 'loaded' and extract_date <= :d group by 1"),
             {"d": business_date}).all())
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    docs_dir = output_dir / "data_docs"
+    site = "run_outputs"
+    ctx.add_data_docs_site(site, {
+        "class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)}})
     day = business_date.strftime("%Y%m%d")
     from zoneinfo import ZoneInfo
 
     run_time = dt.datetime.fromisoformat(as_of).replace(tzinfo=ZoneInfo(settings.LOCAL_TZ))
-    docs_dir = output_dir / "data_docs"
-    site = "run_outputs"
     with typed_state(engine, business_date, as_of):
-        start_import().join()
-        import great_expectations as gx
-        from great_expectations.core.run_identifier import RunIdentifier
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-        from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
-
-        ctx = gx.get_context(mode="ephemeral")
-        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-        ctx.add_data_docs_site(site, {
-            "class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)}})
         ds = ctx.data_sources.add_sql("warehouse", connection_string=url)
         try:
             definitions = []

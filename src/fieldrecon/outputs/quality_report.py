@@ -46,8 +46,6 @@ def visible_files(conn: sa.Connection, business_date: dt.date) -> list[dict]:
 
 def quality(engine: sa.Engine, ctx) -> dict:
     d = ctx.date
-    if gx_checks.enabled():
-        gx_checks.start_import()  # beside the queries and the workbook below
     with engine.begin() as conn:
         files = visible_files(conn, d)
         bad = [f for f in files if f["status"] == "loaded"
