@@ -7,12 +7,12 @@ business date sees (row count against the files' own counts) and the typed, curr
 null, enum values in the list, coordinate and hours ranges, unique key, freshness = the newest
 extract date is the business date). One checkpoint per run; its results and the Data Docs are
 written into the run's outputs (`data_docs/index.html`). The GX context is ephemeral, one per run
-(nothing kept between runs), so a date's Data Docs hold that date's validations only, whichever dates ran before or at the same time;
-the run id is the business date and its as_of, not the wall clock. GX stamps each validation with
-the wall-clock time it ran, gives its collapsible blocks random ids and links its logo from the web
-with a time stamp: `_settle` replaces those (the time by the run id's, the ids by ones derived from
-the page and position, the logo by the local copy), so a date's Data Docs are the same bytes whatever
-the order or the hour; nothing is written into the project.
+(nothing kept between runs), so a date's Data Docs hold that date's validations only, whichever
+dates ran before or at the same time; the run id is the business date and its as_of, not the wall
+clock. GX stamps each validation with the wall-clock time it ran, gives its collapsible blocks random
+ids and links its logo from the web with a time stamp: `_settle` replaces those (the time by the run
+id's, the ids by ones derived from the page and position, the logo by the local copy), so a date's
+Data Docs are the same bytes whatever the order or the hour; nothing is written into the project.
 A failed expectation is a warning in the run summary, never a failure of the run.
 GX is imported here only (4-5 s), by the quality step, never by a load task.
 """
