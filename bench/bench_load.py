@@ -88,6 +88,8 @@ def peak_rss() -> int:
 def child(path: Path, db: str) -> None:
     import os
 
+    # this checkout's code and warehouse, as in the parent (the venv's own install may be another checkout's)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     os.environ["FIELDRECON_DB"] = db
     from fieldrecon.ingest import loader, pull
     from fieldrecon.warehouse import connection, migrate
