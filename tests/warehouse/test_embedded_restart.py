@@ -40,8 +40,13 @@ def test_killed_embedded_server_is_started_again_with_its_committed_data(own_ser
     with eng.begin() as c:
         c.execute(sa.text("create table committed_before_kill (n int)"))
         c.execute(sa.text("insert into committed_before_kill values (1), (2)"))
-    dead = connection.embedded_server(own_server).get_postmaster_info().pid
+    postmaster = connection.embedded_server(own_server).get_postmaster_info().process
+    dead = postmaster.pid
     os.kill(dead, signal.SIGKILL)
+    try:  # the kill lands when the kernel gets to it: reconnect only once the server is gone
+        postmaster.wait(timeout=120)
+    except psutil.NoSuchProcess:
+        pass
 
     eng = pipeline.engine()
     with eng.connect() as c:
