@@ -168,14 +168,20 @@ def load_source(ctx: RunContext, source: str) -> list[dict]:
     return results
 
 
+def _side_by_side(step, ctx: RunContext, items, workers: int) -> dict:
+    """`step(ctx, item)` for every item in threads, as the DAG's task groups run them side by side;
+    results by item, the first failure raised once all have ended."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=step.__name__) as pool:
+        futures = {item: pool.submit(step, ctx, item) for item in items}
+    return {item: future.result() for item, future in futures.items()}
+
+
 def load_sources(ctx: RunContext, sources=tuple(SOURCES)) -> dict[str, list[dict]]:
     """Every source's pending files, sources side by side as the DAG's `load` task group runs them
     (a source's own files stay in order, one after the other, inside its load)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="load") as pool:
-        futures = {source: pool.submit(load_source, ctx, source) for source in sources}
-    return {source: future.result() for source, future in futures.items()}
+    return _side_by_side(load_source, ctx, sources, min(4, os.cpu_count() or 1))
 
 
 def run_rules(ctx: RunContext, family: str) -> dict[str, int]:
@@ -189,11 +195,7 @@ def run_rules(ctx: RunContext, family: str) -> dict[str, int]:
 def run_rule_families(ctx: RunContext, families=rules.FAMILIES) -> dict[str, dict[str, int]]:
     """The families side by side, as the DAG's `rules` task group runs them: each is one transaction
     of set-based SQL, so the warehouse does the work and a thread per family only waits on it."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=max(1, len(families)), thread_name_prefix="rules") as pool:
-        futures = {family: pool.submit(run_rules, ctx, family) for family in families}
-    return {family: future.result() for family, future in futures.items()}
+    return _side_by_side(run_rules, ctx, families, len(families))
 
 
 def quality_summary(ctx: RunContext) -> dict:
