@@ -51,3 +51,66 @@ def test_signatures_never_alone_and_no_approval_wording(kind):
         others = [line for line in last.splitlines() if line.strip() and not any(
             w in line for w in ("驻场工程师", "客户确认", "签字", "文件编号"))]
         assert others, (kind, rows, "signature boxes alone on the last page")
+
+
+STEMS = "甲乙丙丁戊己庚辛壬癸"  # a name per ticket (甲乙丙, 甲乙丁 …): a run of text of its own
+
+
+def _tickets(n: int, name: str = "张三") -> list[dict]:
+    return [{"ticket_no": f"WO2026{i:09d}", "ticket_type": ("高级软件现场支持", "巡检", "POC")[i % 3],
+             "status": ("已关闭", "待审核")[i % 2], "engineer_name": name if i == n // 2 else "".join(STEMS[int(d)] for d in f"{i:03d}"),
+             "created_at": f"2026-10-{1 + i % 28:02d} {i // 60 % 24:02d}:{i % 60:02d}",
+             "closed_at": "" if i % 2 else f"2026-11-{1 + i % 28:02d} {i // 60 % 24:02d}:{i % 60:02d}",
+             "change": ("新开", "关闭", "新开、关闭")[i % 3]} for i in range(n)]
+
+
+def _baselines(pdf: bytes) -> list[dict[str, float]]:
+    """Per page: each text run's baseline (the y of its text matrix)."""
+    pages = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        found: dict[str, float] = {}
+
+        def visit(text, cm, tm, *_, found=found):
+            if text.strip():
+                found.setdefault(text.strip(), round(cm[5] + tm[5] * cm[3], 1))
+
+        page.extract_text(visitor_text=visit)
+        pages.append(found)
+    return pages
+
+
+@pytest.mark.parametrize("name, column_at_a_time", [("张三", True), ("阿卜杜热合曼·买买提·艾力", False)])
+def test_ticket_list_rows_line_up_on_every_page(name, column_at_a_time):
+    """The customer's tickets, 150 of them over several pages: typeset a column at a time when every
+    value fits its column, a cell per value when one does not (a long name wraps in its cell); either
+    way each ticket's number, handling engineer and creation time sit on one line, and every value is printed."""
+    from fieldrecon.outputs import render
+
+    data = report("weekly", 3) | {"tickets": _tickets(150, name), "tickets_opened": 150}
+    assert render.fits_columns(data["tickets"], reports.TICKET_COLUMNS) is column_at_a_time
+    pdf = reports.render_pdf(data, "abc")
+    pages = _baselines(pdf)
+    assert len(pages) >= 3
+    seen = 0
+    for found in pages:
+        for t in data["tickets"]:
+            if t["ticket_no"] in found:
+                seen += 1
+                assert found[t["created_at"]] == found[t["ticket_no"]], t
+                if t["engineer_name"] != name:
+                    assert found[t["engineer_name"]] == found[t["ticket_no"]], t
+    assert seen == 150
+    assert name in "".join(render.pdf_text(pdf).split())
+
+
+def test_text_width_is_an_upper_bound_at_the_regular_weight():
+    from fieldrecon.outputs import render
+
+    assert render.text_width_em("已关闭") == 3.0  # ideographs: 1 em each
+    digits = render.text_width_em("2026-10-13 13:55")
+    assert 7.5 < digits < 8.4  # Noto Sans SC at wght 400: digits 0.555 em, plus 2 %
+    assert render.text_width_em("张San") > render.text_width_em("张") + render.text_width_em("San")  # CJK-Latin space
+    columns = [("a", 3.0)]
+    assert render.fits_columns([{"a": "已关闭"}], columns)
+    assert not render.fits_columns([{"a": "已关闭了"}], columns)
+    assert render.fits_columns([{"a": None}], columns)

@@ -212,6 +212,7 @@ def _compiler():
 def warm() -> None:
     """Load the compiler and its fonts (regular and bold) now, so the first document does not pay."""
     typst_to_pdf(f'#set text(font: "{FONT_FAMILY}", lang: "zh")\n验收单 *驻场月报* 1,234.00')
+    _regular_glyphs()  # the advances `fits_columns` measures with
 
 
 def typst_to_pdf(markup: str) -> bytes:
@@ -229,6 +230,42 @@ class TypstRenderError(RuntimeError):
     def __init__(self, message: str, markup: str):
         super().__init__(message)
         self.markup = markup
+
+
+@functools.lru_cache(maxsize=1)
+def _regular_glyphs():
+    """The font's glyphs at the regular weight (the variable font's advances at wght 400)."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(next(font_dir().glob("NotoSansSC*.ttf"))), lazy=True)
+    return font.getBestCmap(), font.getGlyphSet(location={"wght": 400}), font["head"].unitsPerEm
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_em(ch: str) -> float:
+    cmap, glyphs, upem = _regular_glyphs()
+    glyph = cmap.get(ord(ch))
+    if glyph is None:
+        return 1.0  # not in the font: Typst sets a fallback glyph, at most a square
+    em = glyphs[glyph].width / upem
+    return em if em >= 1.0 else em * 1.02  # Latin: 2 % for kerning and rounding (ideographs are 1 em)
+
+
+def _wide(ch: str) -> bool:
+    return ch >= "\u2e80"
+
+
+def text_width_em(text: str) -> float:
+    """An upper bound of the width of `text` at the regular weight, in em of its font size: the
+    font's advances, plus the quarter em Typst puts between Chinese and Latin text."""
+    width = sum(_char_em(ch) for ch in text)
+    return width + 0.25 * sum(1 for a, b in zip(text, text[1:], strict=False) if _wide(a) != _wide(b) and " " not in (a, b))
+
+
+def fits_columns(rows: list[dict], columns: list[tuple[str, float]]) -> bool:
+    """Whether every value of `rows` fits on one line of its column (`columns`: key, width in em):
+    the condition for a `column-ledger` (_page.typ.j2), whose rows line up only if no value wraps."""
+    return all(text_width_em(str(row[key] or "")) <= width for row in rows for key, width in columns)
 
 
 def render_pdf(template_name: str, context: dict) -> bytes:

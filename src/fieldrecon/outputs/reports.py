@@ -53,9 +53,10 @@ from fieldrecon.settings import SQL_DIR
 log = logging.getLogger(__name__)
 
 # Bump when the layout of the documents changes: every report then gets a new version.
-FORMAT_VERSION = "4"  # 2: typeset with Typst; no PO number, amount, ISC state or deadline; 3: content-addressed label;
+FORMAT_VERSION = "5"  # 2: typeset with Typst; no PO number, amount, ISC state or deadline; 3: content-addressed label;
 # 4: the printed report says what counts (note), never the exception flow's approval state or deadline; signatures
-# kept with the last section
+# kept with the last section; 5: a list's header and its rules repeated on every page it runs onto, tickets a column
+# at a time
 KINDS = ("weekly", "monthly")
 KIND_ZH = {kind: "驻场" + word for kind, word in labels.REPORT_KIND.items()}  # 驻场周报, 驻场月报
 TEMPLATES = {"weekly": "resident_weekly.html.j2", "monthly": "resident_monthly.html.j2"}
@@ -66,6 +67,11 @@ KIND_SLOT_ZH = labels.PUNCH_PROBLEM
 REQUIRED_FAMILIES = ("attendance", "po")
 VERSION_LOCK = 724_050  # advisory lock: one version assigner at a time (backfills run concurrently)
 CONTENT_QUERIES = ("attendance", "timesheet", "tickets", "anomalies", "cycles", "trend")
+# The printed list of the customer's tickets (五、问题处理清单): each column's key and width in em of the
+# list's text (the last column takes the rest of the line). A list whose every value fits on one line is
+# typeset a column at a time (`column-ledger`, half the cost), else a cell per value.
+TICKET_COLUMNS = (("ticket_no", 9.4), ("ticket_type", 8.4), ("status", 3.2), ("engineer_name", 5.5),
+                  ("created_at", 8.4), ("closed_at", 8.4), ("change", 5.2))
 
 
 def reports_dir() -> Path:
@@ -299,8 +305,11 @@ def render_pdf(data: dict, version: str) -> bytes:
     """The printed report (Typst): what the resident e-mails to the customer, 代表处 and PM."""
     from fieldrecon.outputs import render
 
+    widths = ", ".join(f"{em}em" for _, em in TICKET_COLUMNS[:-1]) + ", 1fr"
     return render.render_pdf(TYPST_TEMPLATE, {"r": data, "version": version, "title": data["title"],
-                                              "doc_no": doc_number(data)})
+                                              "doc_no": doc_number(data), "ticket_widths": widths,
+                                              "ticket_keys": [key for key, _ in TICKET_COLUMNS],
+                                              "ticket_lines": render.fits_columns(data["tickets"], TICKET_COLUMNS)})
 
 
 def doc_number(data: dict) -> str:
