@@ -803,7 +803,7 @@ def list_versions(conn, business_date: dt.date | None = None) -> list[dict]:
         "where cast(:d as date) is null or exists (select 1 from packs.pack_runs r where r.pack_key = v.pack_key "
         "and r.version_no = v.version_no and r.business_date = cast(:d as date)) "
         "order by v.first_business_date desc, v.region, v.po_no, v.po_line_no, v.cycle_start desc nulls last, "
-        "v.version_no desc"), {"d": business_date}).mappings()
+        "v.pack_key, v.version_no desc"), {"d": business_date}).mappings()
     return [dict(r) for r in rows]
 
 
