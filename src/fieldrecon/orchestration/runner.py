@@ -36,11 +36,23 @@ WAREHOUSE_POOL = ("fieldrecon_warehouse", "4", "heavy SQL against the warehouse:
 
 
 def migrate_metadata() -> None:
-    """Migrate the Airflow metadata DB and create the pool the DAG's heavy tasks use."""
+    """Migrate the Airflow metadata DB and create the pool the DAG's heavy tasks use. The local SQLite
+    file, once done by this Airflow release with this pool, is not done again (two CLI processes, ~5 s
+    of every run otherwise); any other metadata DB is migrated every time."""
+    from importlib.metadata import version
+
     env = dict(os.environ) | airflow_env()
+    conn = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    db_file = Path(conn.removeprefix("sqlite:///")) if conn.startswith("sqlite:///") else None
+    stamp = Path(env["AIRFLOW_HOME"]) / "fieldrecon-metadata.json"
+    done = json.dumps({"airflow": version("apache-airflow"), "db": conn, "pool": WAREHOUSE_POOL})
+    if db_file and db_file.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8") == done:
+        return
     airflow = str(Path(sys.executable).with_name("airflow"))
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
     subprocess.run([airflow, "pools", "set", *WAREHOUSE_POOL], env=env, check=True, stdout=subprocess.DEVNULL)
+    if db_file:
+        stamp.write_text(done, encoding="utf-8")
 
 
 def run_dag(business_date: dt.date, conf: dict | None = None) -> dict:
