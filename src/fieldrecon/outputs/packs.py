@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from fieldrecon import labels, settings
-from fieldrecon.contract import REQUIRED_ATTACHMENTS
+from fieldrecon.contract import REQUIRED_ATTACHMENTS, SOURCES
 from fieldrecon.outputs import documents as run_documents
 from fieldrecon.outputs import render
 from fieldrecon.outputs.files import bom_csv, safe_name, write_atomic, zip_archive
@@ -67,6 +67,15 @@ SERVICE_LABEL = {
 GATHER_KEYS = (("isc_po_lines", "po_no"), ("isc_acceptances", "po_no"), ("netcare_workorders", "ticket_no"),
                ("netcare_attachments", "ticket_no"), ("netcare_resident_attendance", "ticket_no"),
                ("punched_person_days", "ticket_no"))
+
+
+def sources_read() -> tuple[str, ...]:
+    """The sources a pack reads as of the run: those it gathers per item and those of the check-in
+    models it reuses (punched person-days); the timesheet and the change requests it never reads."""
+    wanted = {table for table, _ in GATHER_KEYS} | set(rules.sources_named("recon/checkin/models"))
+    return tuple(name for name in SOURCES if name in wanted)
+
+
 RUN_FILES = ("exceptions.xlsx", "findings.csv", "acceptance_todo.csv", "reminders.csv", "问题清单.csv", "验收待办.csv")
 REGION_HEADERS = ("区域", "region")
 ALL_REGIONS_SHEETS = ("规则说明",)  # sheets with no regional data, kept in every region's copy
@@ -724,7 +733,7 @@ def build_all(engine: sa.Engine, ctx) -> dict:
         by_item: dict[tuple, list[dict]] = {}
         for f in all_findings:
             by_item.setdefault((f["item_po_no"], f["item_po_line_no"], f["item_cycle_start"]), []).append(f)
-        rules.materialise_staging(conn, params["as_of"])
+        rules.materialise_staging(conn, params["as_of"], sources_read())
         try:
             with conn.begin_nested():
                 rules.materialise_models(conn, "checkin", params)
