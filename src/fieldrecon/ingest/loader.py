@@ -130,10 +130,26 @@ def prepare(path: Path, file_name: str, extract_date=None) -> Prepared:
 
 
 class _Copying:
-    """What is being copied, so a refusal by the warehouse can be named by file row."""
+    """What is being copied, so a refusal by the warehouse can be named by file row: the file row
+    numbers of the rows sent so far, block by block (COPY names its line in the stream)."""
 
-    table: str = ""
-    row_numbers: np.ndarray = np.zeros(0, dtype="int64")
+    def __init__(self) -> None:
+        self.table = ""
+        self._blocks: list[pa.Array] = []
+
+    def restart(self) -> None:
+        self._blocks.clear()
+
+    def sent(self, row_numbers: pa.Array) -> None:
+        self._blocks.append(row_numbers)
+
+    def row_no(self, line: int) -> int | None:
+        """The file row of COPY's 1-based line `line`, if it was sent."""
+        for block in self._blocks:
+            if 0 < line <= len(block):
+                return int(block[line - 1].as_py())
+            line -= len(block)
+        return None
 
 
 class _BlockStream:
@@ -207,6 +223,9 @@ def _raw_chunks(prep: Prepared, file_id: int, rows_seen: list[int]):
     for block in prep.stream.blocks():
         n = len(block.row_numbers)
         rows_seen[0] += n
+        copying = getattr(prep, "copying", None)
+        if copying is not None:
+            copying.sent(block.row_numbers)
         cols = {"file_id": pa.array(np.full(n, file_id, dtype="int64")), "row_no": block.row_numbers,
                 "disposition": pa.array(np.full(n, "loaded", dtype=object), pa.string())}
         cols |= {name: block.columns[i] for name, i in mapped}
@@ -328,6 +347,7 @@ def write(conn: sa.Connection, file_id: int, extract_date, prep: Prepared) -> di
         copied = _copy_raw(cur, prep, file_id)
     except NeedsExactPath:
         cur.execute("rollback to savepoint raw_copy")
+        where.restart()
         prep.stream.exact = True
         copied = _copy_raw(cur, prep, file_id)
     cur.execute("release savepoint raw_copy")
@@ -382,9 +402,9 @@ def refusal_reason(file_name: str, err: Exception, where: _Copying, source: Sour
     m = _COPY_LINE.search(context)
     where_zh = ""
     if m:
-        line = int(m.group(2))
-        if 0 < line <= len(where.row_numbers):
-            where_zh = f"第 {int(where.row_numbers[line - 1])} 行"
+        row_no = where.row_no(int(m.group(2)))
+        if row_no is not None:
+            where_zh = f"第 {row_no} 行"
         col = m.group(3)
         if col:
             header = next((c.header for c in source.columns if c.name == col), col)
