@@ -5,6 +5,8 @@ in gx_work for the checkpoint and gone after it, whether the checkpoint ran or f
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
@@ -15,12 +17,15 @@ from fieldrecon.warehouse import connection
 from tests.ingest.test_poison_pills import DAY, make_world
 
 pytestmark = pytest.mark.system
+OTHER_DAY = DAY - dt.timedelta(days=30)
 
 
 @pytest.fixture(scope="module")
 def world(engine, tmp_path_factory):
     with engine.begin() as c:  # left by a run of the same date killed mid-checkpoint, in another shape
         c.execute(sa.text(f"create unlogged table {gx_checks.typed_table(SOURCES['netcare_punches'], DAY)} (x int)"))
+        # and by a killed run of a date that is never run again
+        c.execute(sa.text(f"create unlogged table {gx_checks.typed_table(SOURCES['netcare_rfcs'], OTHER_DAY)} (x int)"))
     mp, w = make_world(engine, tmp_path_factory, gx="on")
     yield w
     mp.undo()
@@ -50,6 +55,25 @@ def test_the_materialised_state_is_gone_after_the_checkpoint(world):
     """The table a killed run left was replaced (the checkpoint ran on the right rows), and nothing stays."""
     assert "error" not in world["summary"]["great_expectations"]
     assert _work_tables(world["engine"]) == []
+
+
+def test_a_date_being_checked_keeps_its_tables_and_a_free_one_is_swept(world):
+    """Another date's tables go only when no run of that date holds its lock."""
+    engine = world["engine"]
+    other = gx_checks.typed_table(SOURCES["netcare_rfcs"], OTHER_DAY)
+    key = {"k": gx_checks.WORK_LOCK, "d": OTHER_DAY.toordinal()}
+    with engine.connect() as holder:
+        holder.execute(sa.text(f"create unlogged table {other} (x int)"))
+        holder.execute(sa.text("select pg_advisory_lock(:k, :d)"), key)
+        holder.commit()
+        with gx_checks.typed_state(engine, DAY, dates.as_of(DAY).isoformat(sep=" ")):
+            assert other.split(".")[1] in _work_tables(engine)
+        assert _work_tables(engine) == [other.split(".")[1]]
+        holder.execute(sa.text("select pg_advisory_unlock(:k, :d)"), key)
+        holder.commit()
+    with gx_checks.typed_state(engine, DAY, dates.as_of(DAY).isoformat(sep=" ")):
+        assert other.split(".")[1] not in _work_tables(engine)
+    assert _work_tables(engine) == []
 
 
 def test_the_materialised_state_is_gone_when_gx_fails(world, tmp_path):

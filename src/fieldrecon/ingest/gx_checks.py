@@ -85,11 +85,13 @@ def typed_state(engine: sa.Engine, business_date: dt.date, as_of: str):
     (135 of them, 7.5 s at medium scale). Real tables, as GX queries through connections of its own;
     unlogged, as they live for one step. Named per business date (the name shows in the Data Docs,
     which must be a function of the date): a run of the same date meanwhile waits on the advisory
-    lock; tables a killed run left are replaced by the date's next run."""
+    lock; tables a killed run left are replaced by the date's next run, and swept by any other date's run
+    while no run of their date holds its lock."""
     with engine.connect() as lock:
         lock.execute(sa.text("select pg_advisory_lock(:k, :d)"), {"k": WORK_LOCK, "d": business_date.toordinal()})
         lock.commit()
         try:
+            _sweep_other_dates(lock, business_date)
             with engine.begin() as conn:
                 for source in SOURCES.values():
                     table = typed_table(source, business_date)
@@ -104,6 +106,30 @@ def typed_state(engine: sa.Engine, business_date: dt.date, as_of: str):
                     conn.execute(sa.text(f"drop table if exists {typed_table(source, business_date)}"))
             lock.execute(sa.text("select pg_advisory_unlock(:k, :d)"), {"k": WORK_LOCK, "d": business_date.toordinal()})
             lock.commit()
+
+
+def _sweep_other_dates(conn: sa.Connection, business_date: dt.date) -> None:
+    """Drop the tables runs of other dates left when killed mid-checkpoint (a date never rerun would
+    keep them forever): those of a date whose lock is free; a date being checked holds its lock."""
+    names = conn.execute(sa.text("select tablename from pg_tables where schemaname = 'gx_work'")).scalars().all()
+    by_date: dict[dt.date, list[str]] = {}
+    for name in names:
+        m = re.fullmatch(r"(\w+)_(\d{8})", name)
+        if m and m.group(1) in SOURCES:
+            day = dt.datetime.strptime(m.group(2), "%Y%m%d").date()
+            if day != business_date:
+                by_date.setdefault(day, []).append(name)
+    for day, tables in sorted(by_date.items()):
+        key = {"k": WORK_LOCK, "d": day.toordinal()}
+        if conn.execute(sa.text("select pg_try_advisory_lock(:k, :d)"), key).scalar():
+            try:
+                for table in tables:
+                    conn.execute(sa.text(f'drop table if exists gx_work."{table}"'))
+                conn.commit()
+            finally:
+                conn.execute(sa.text("select pg_advisory_unlock(:k, :d)"), key)
+                conn.commit()
+    conn.commit()
 
 
 def run(engine: sa.Engine, url: str, business_date: dt.date, as_of: str, output_dir: Path) -> dict:
