@@ -121,13 +121,15 @@ def _postmaster_alive(info) -> bool:
     return False
 
 
+def _embedded_server_url(database: str) -> str:
+    """The embedded server's URL for `database`, whether or not that database exists."""
+    info = embedded_server().get_postmaster_info()
+    return f"postgresql+psycopg2://postgres@/{database}?host={info.socket_dir}&port={info.port}"
+
+
 def embedded_url(database: str = DEFAULT_DB) -> str:
-    server = embedded_server()
-    info = server.get_postmaster_info()
-    admin = sa.create_engine(
-        f"postgresql+psycopg2://postgres@/postgres?host={info.socket_dir}&port={info.port}",
-        isolation_level="AUTOCOMMIT",
-    )
+    """The embedded server's URL for `database`, created when missing."""
+    admin = sa.create_engine(_embedded_server_url("postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         exists = c.execute(sa.text("select 1 from pg_database where datname = :d"), {"d": database}).scalar()
         if not exists:
@@ -138,15 +140,22 @@ def embedded_url(database: str = DEFAULT_DB) -> str:
                 if not c.execute(sa.text("select 1 from pg_database where datname = :d"), {"d": database}).scalar():
                     raise
     admin.dispose()
-    return f"postgresql+psycopg2://postgres@/{database}?host={info.socket_dir}&port={info.port}"
+    return _embedded_server_url(database)
 
 
-def warehouse_url() -> str:
+def _configured_url() -> str | None:
+    """The Airflow connection's URL, if one is defined."""
     s = settings.get()
     url = _from_airflow(s.warehouse_conn_id) if _under_airflow() else None
     env = os.environ.get(f"AIRFLOW_CONN_{s.warehouse_conn_id.upper()}")
     if url is None and env:
         url = _conn_env_to_url(env)
+    return url
+
+
+def warehouse_url() -> str:
+    s = settings.get()
+    url = _configured_url()
     if url:
         return url
     if s.production:
@@ -171,6 +180,9 @@ def redacted(url: str) -> str:
 
 
 def url_for_database(database: str, url: str | None = None) -> str:
-    """The same server, another database (tests create one per module; the admin DB is `postgres`)."""
+    """The same server, another database (tests create one per module; the admin DB is `postgres`).
+    Never creates a database: not the configured one (a test may just have dropped it), nor this one."""
+    if url is None and _configured_url() is None and not settings.get().production:
+        return _embedded_server_url(database)
     u = sa.engine.make_url(url or warehouse_url()).set(database=database)
     return u.render_as_string(hide_password=False)
