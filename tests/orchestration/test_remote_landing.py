@@ -120,9 +120,6 @@ def _run(landing: str, conn: dict | None, tmp: Path, monkeypatch, conn_id: str =
     from fieldrecon import pipeline
 
     db = f"fr_remote_{uuid.uuid4().hex[:10]}"
-    # the server's admin URL is derived from the configured database, which the embedded server
-    # creates when missing: not from the previous run's (dropped) one
-    monkeypatch.delenv("FIELDRECON_DB", raising=False)
     admin = sa.create_engine(connection.url_for_database("postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(sa.text(f'create database "{db}"'))

@@ -73,6 +73,7 @@ class Prepared:
     extras: dict[str, int]  # extra column key -> position in the file
     notes: list[Note] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    copying: _Copying = field(default_factory=lambda: _Copying())  # the raw COPY's rows sent so far
 
     @property
     def header_row(self) -> int:
@@ -134,7 +135,6 @@ class _Copying:
     numbers of the rows sent so far, block by block (COPY names its line in the stream)."""
 
     def __init__(self) -> None:
-        self.table = ""
         self._blocks: list[pa.Array] = []
 
     def restart(self) -> None:
@@ -223,9 +223,7 @@ def _raw_chunks(prep: Prepared, file_id: int, rows_seen: list[int]):
     for block in prep.stream.blocks():
         n = len(block.row_numbers)
         rows_seen[0] += n
-        copying = getattr(prep, "copying", None)
-        if copying is not None:
-            copying.sent(block.row_numbers)
+        prep.copying.sent(block.row_numbers)
         cols = {"file_id": pa.array(np.full(n, file_id, dtype="int64")), "row_no": block.row_numbers,
                 "disposition": pa.array(np.full(n, "loaded", dtype=object), pa.string())}
         cols |= {name: block.columns[i] for name, i in mapped}
@@ -338,16 +336,15 @@ def _refused_where(cur, prep: Prepared, params: dict, err: psycopg2.Error) -> st
 def write(conn: sa.Connection, file_id: int, extract_date, prep: Prepared) -> dict[str, int]:
     """Write a prepared file inside the caller's transaction: its rows into raw with one COPY, then
     typing, checks, duplicates and quarantine in one SQL statement (`typing_sql`)."""
-    where = prep.copying = _Copying()
+    prep.copying.restart()
     s = prep.source
     cur = conn.connection.dbapi_connection.cursor()
-    where.table = f"raw.{s.name}"
     cur.execute("savepoint raw_copy")
     try:
         copied = _copy_raw(cur, prep, file_id)
     except NeedsExactPath:
         cur.execute("rollback to savepoint raw_copy")
-        where.restart()
+        prep.copying.restart()
         prep.stream.exact = True
         copied = _copy_raw(cur, prep, file_id)
     cur.execute("release savepoint raw_copy")
@@ -357,7 +354,6 @@ def write(conn: sa.Connection, file_id: int, extract_date, prep: Prepared) -> di
     cur.execute("set local datestyle = 'ISO, YMD'")
     cur.execute("set local enable_nestloop = off")  # a bulk statement: hash joins, whatever the fresh rows' estimates
     cur.execute("set local enable_hashagg = off")  # repeated keys by sorting: a hash table of a million distinct keys is slower
-    where.table = f"staging.{s.name}_rows"
     params = {"file_id": file_id, "extract_date": extract_date, "row_from": 0, "row_to": INT4_MAX}
     cur.execute("savepoint typing")
     try:
@@ -467,7 +463,7 @@ def load_file(engine: sa.Engine, file_id: int) -> dict:
             if not _deterministic(e):
                 raise
             savepoint.rollback()
-            return _reject(conn, file_id, row.file_name, refusal_reason(row.file_name, e, getattr(prep, "copying", _Copying()), prep.source))
+            return _reject(conn, file_id, row.file_name, refusal_reason(row.file_name, e, prep.copying, prep.source))
         savepoint.commit()
         conn.execute(
             sa.text(
