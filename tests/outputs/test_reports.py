@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from fieldrecon import pipeline
 from fieldrecon.outputs import render, reports
-from fieldrecon.recon.rules import run_family
+from fieldrecon.recon.rules import bind_params, run_family
 from fieldrecon.settings import PROJECT_ROOT
 from tests.factories import clear, put
 
@@ -313,3 +313,51 @@ def test_report_content_and_pdf_text(engine, tmp_path):
     trend = [r for r in mwb["近三个月趋势"].iter_rows(min_row=2, values_only=True)]
     assert [(t[0], t[1], t[2]) for t in trend] == [("2026-07", 0, 0), ("2026-08", 0, 0), ("2026-09", len(
         working_days(engine, D(2026, 9, 16), D(2026, 9, 30))), 1)]
+
+
+# the definition the ticket list keeps: the work orders as a run at the end of the period saw them
+AS_OF_PERIOD_END = """
+select r.report_kind, r.ticket_no as report_ticket_no, r.engineer_id, r.period_key, w.ticket_no, w.status,
+       w.closed_at
+from report_periods as r
+cross join lateral staging.netcare_workorders(cast(r.period_end + 1 as timestamp)) as w
+where r.period_over and w.customer_name = r.customer_name and w.ticket_no <> r.ticket_no
+    and ((w.created_at >= r.period_start and w.created_at < r.period_end + 1)
+         or (w.closed_at >= r.period_start and w.closed_at < r.period_end + 1))
+"""
+
+
+def test_ticket_list_is_the_state_as_of_each_period_end(engine, tmp_path):
+    """XC-7 changes in three extracts after its first (dispatched 29 Sep, closed 5 Oct in the 6 Oct
+    extract, moved to another customer in the 9 Oct one): each report lists it as the work-order
+    extract stood at the end of its period, read from the work orders' versions in one pass; the
+    lists equal the as-of function's state per period end, report by report."""
+    national_day_world(engine)
+    created = at(D(2026, 9, 29), 9)
+    # T1 itself, created in the first week of its attendance: in its customer's list, never in its own report
+    put(engine, "netcare_workorders", [workorder("XC-7", "现场问题处理", created_at=created, status="已派发"),
+                                       workorder(T1, po_no="PO-ZC1", created_at=at(D(2026, 9, 16), 8))], D(2026, 9, 29))
+    put(engine, "netcare_workorders", [workorder("XC-7", "现场问题处理", created_at=created, status="已关闭",
+                                                 closed_at=at(D(2026, 10, 5), 16))], D(2026, 10, 6))
+    put(engine, "netcare_workorders", [workorder("XC-7", "现场问题处理", customer="乙客户", created_at=created,
+                                                 status="已关闭", closed_at=at(D(2026, 10, 5), 16))], D(2026, 10, 9))
+    business_date = D(2026, 10, 12)
+    run(engine, tmp_path, business_date)
+    params = bind_params(business_date)
+    with engine.begin() as conn:
+        periods, content = reports.collect(conn, params)
+        printed = [reports.report_data(p, content.get(reports._key(p), {}), params) for p in periods if p["period_over"]]
+        oracle: dict[tuple, list] = {}
+        for r in conn.execute(sa.text(AS_OF_PERIOD_END + " order by 1, 2, 3, 4, 5")):
+            oracle.setdefault((r.report_kind, r.report_ticket_no, r.engineer_id, r.period_key.isoformat()), []).append(
+                (r.ticket_no, r.status, f"{r.closed_at:%Y-%m-%d %H:%M}" if r.closed_at else ""))
+    listed = {(d["kind"], d["ticket_no"], d["engineer_id"], d["period_key"]):
+              [(t["ticket_no"], t["status"], t["closed_at"]) for t in d["tickets"]] for d in printed if d["tickets"]}
+    assert {k: sorted(v) for k, v in listed.items()} == oracle
+    xc7 = {(k[0], k[3]): [t for t in v if t[0] == "XC-7"] for k, v in listed.items()}
+    assert xc7[("weekly", "2026-09-28")] == [("XC-7", "已派发", "")]  # the 29 Sep extract, as of 4 Oct
+    assert xc7[("monthly", "2026-09-01")] == [("XC-7", "已派发", "")]
+    # as of 9 Oct XC-7 is another customer's: neither October report lists it, closed in their period or not
+    assert xc7.get(("weekly", "2026-10-05"), []) == xc7.get(("monthly", "2026-10-01"), []) == []
+    assert all(t[0] != T1 for v in listed.values() for t in v)  # T1's own reports leave T1 out
+    assert ("XC-7", "已派发", "") in listed[("monthly", T1, "E1", "2026-09-01")]

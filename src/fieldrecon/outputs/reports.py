@@ -66,6 +66,7 @@ WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周�
 KIND_SLOT_ZH = labels.PUNCH_PROBLEM
 REQUIRED_FAMILIES = ("attendance", "po")
 VERSION_LOCK = 724_050  # advisory lock: one version assigner at a time (backfills run concurrently)
+WORK_MEM = "256MB"  # the content queries sort a year of work orders: in memory, not on disk
 CONTENT_QUERIES = ("attendance", "timesheet", "tickets", "anomalies", "cycles", "trend")
 # The printed list of the customer's tickets (五、问题处理清单): each column's key and width in em of the
 # list's text (the last column takes the rest of the line). A list whose every value fits on one line is
@@ -224,15 +225,7 @@ def report_data(p: dict, rows: dict[str, list[dict]], params: dict) -> dict:
     kind_order = ["现场", "远程", "差旅", "培训", "其他"]
     hours_by_kind = [{"kind": k, "hours": _num(v[0]), "entries": v[1]}
                      for k, v in sorted(by_kind.items(), key=lambda kv: (kind_order.index(kv[0]) if kv[0] in kind_order else 99, kv[0]))]
-    tickets = [{
-        "ticket_no": t["ticket_no"],
-        "ticket_type": t["ticket_type"] or "",
-        "status": t["status"] or "",
-        "engineer_name": t["engineer_name"] or "",
-        "created_at": t["created_at"].strftime("%Y-%m-%d %H:%M") if t["created_at"] else "",
-        "closed_at": t["closed_at"].strftime("%Y-%m-%d %H:%M") if t["closed_at"] else "",
-        "change": "、".join(x for x, f in (("新开", t["opened_in_period"]), ("关闭", t["closed_in_period"])) if f),
-    } for t in rows.get("tickets", [])]
+    tickets = [t for t in rows.get("tickets", []) if t["ticket_no"] != p["ticket_no"]]  # its own ticket left out
     an = (rows.get("anomalies") or [{}])[0]
     month_limit = int(an.get("month_limit", params["ra04_max_month_anomalies"]))
     three_limit = int(an.get("three_month_limit", params["ra05_max_quarter_anomalies"]))
@@ -267,8 +260,8 @@ def report_data(p: dict, rows: dict[str, list[dict]], params: dict) -> dict:
         "hours_total": _num(total),
         "timesheet": timesheet,
         "tickets": tickets,
-        "tickets_opened": sum(1 for t in rows.get("tickets", []) if t["opened_in_period"]),
-        "tickets_closed": sum(1 for t in rows.get("tickets", []) if t["closed_in_period"]),
+        "tickets_opened": sum(1 for t in tickets if "新开" in t["change"]),
+        "tickets_closed": sum(1 for t in tickets if "关闭" in t["change"]),
         "anomalies": anomalies,
     }
     if kind == "monthly":
@@ -370,8 +363,25 @@ def _key(row) -> tuple:
     return (row["report_kind"], row["ticket_no"], row["engineer_id"], row["period_key"])
 
 
+def ticket_entry(t: dict) -> dict:
+    """A line of the customer's ticket list as the report shows it (plain strings)."""
+    return {
+        "ticket_no": t["ticket_no"],
+        "ticket_type": t["ticket_type"] or "",
+        "status": t["status"] or "",
+        "engineer_name": t["engineer_name"] or "",
+        "created_at": t["created_at"].strftime("%Y-%m-%d %H:%M") if t["created_at"] else "",
+        "closed_at": t["closed_at"].strftime("%Y-%m-%d %H:%M") if t["closed_at"] else "",
+        "change": "、".join(x for x, f in (("新开", t["opened_in_period"]), ("关闭", t["closed_in_period"])) if f),
+    }
+
+
 def collect(conn: sa.Connection, params: dict) -> tuple[list[dict], dict[tuple, dict[str, list[dict]]]]:
-    """Expected reports and, for those whose period is over, their content rows (by report key)."""
+    """Expected reports and, for those whose period is over, their content rows (by report key).
+    The customer's ticket list is read once per customer and period and shared by its reports (the
+    same entries; `report_data` leaves out the report's own ticket): a company's residents share a
+    customer-week."""
+    conn.execute(sa.text(f"set local work_mem = '{WORK_MEM}'"))
     rules.materialise_staging(conn, params["as_of"], rules.sources_named("mart/reports", "recon/attendance/models"))
     rules.materialise_models(conn, "attendance", params)
     conn.execute(sa.text("drop table if exists pg_temp.report_periods"))
@@ -380,16 +390,22 @@ def collect(conn: sa.Connection, params: dict) -> tuple[list[dict], dict[tuple, 
     periods = [dict(r._mapping) for r in conn.execute(sa.text(
         "select * from report_periods order by report_kind desc, ticket_no, engineer_id, period_key"))]
     content: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    lists: dict[tuple, list[dict]] = defaultdict(list)
     for name in CONTENT_QUERIES:
         for r in conn.execute(sa.text(_sql(f"report_{name}")), params):
             row = dict(r._mapping)
             if name == "tickets":
-                key = (row["report_kind"], row.pop("report_ticket_no"), row["engineer_id"], row["period_key"])
-            elif name in ("cycles", "trend"):
+                lists[(row["customer_name"], row["period_start"], row["period_end"])].append(ticket_entry(row))
+                continue
+            if name in ("cycles", "trend"):
                 key = ("monthly", row["ticket_no"], row["engineer_id"], row["period_key"])
             else:
                 key = _key(row)
             content[key][name].append(row)
+    for p in periods:
+        shared = lists.get((p["customer_name"], p["period_start"], p["period_end"]))
+        if shared and p["period_over"]:
+            content[_key(p)]["tickets"] = shared
     return periods, content
 
 
