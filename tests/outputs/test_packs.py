@@ -10,11 +10,13 @@ import re
 import zipfile
 from decimal import Decimal
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from fieldrecon.outputs import exports, packs, render
+from fieldrecon.outputs.files import safe_cell
 from fieldrecon.pipeline import make_context
 from fieldrecon.recon.rules import run_family
 from fieldrecon.settings import PROJECT_ROOT
@@ -262,3 +264,30 @@ def test_regional_run_files(engine, built):
 ])
 def test_safe_names(raw, expected):
     assert packs.safe_name(raw) == expected
+
+
+def test_regional_workbook_keeps_values_and_formats():
+    """A region's copy of the run workbook holds that region's rows with the values and number formats
+    of the original: dates stay dates (not midnight datetimes), integers integers, percents percents."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "KPI统计"
+    ws.append(["区域", "日期", "时间", "次数", "比率", "说明"])
+    rows = [("浙江", dt.date(2026, 11, 3), dt.datetime(2026, 11, 3, 9, 12), 3, 0.875, "+1-2 待核"),
+            ("上海", dt.date(2026, 11, 4), dt.datetime(2026, 11, 4, 18, 0), 0, 1.0, "其他区域"),
+            ("浙江", dt.date(2026, 11, 5), None, 12, 0.5, "")]
+    for r in rows:
+        ws.append(list(r))
+    for row in ws.iter_rows(min_row=2):
+        row[1].number_format, row[2].number_format, row[4].number_format = "yyyy-mm-dd", "yyyy-mm-dd hh:mm", "0.00%"
+    wb.create_sheet("规则说明").append(["规则", "说明"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    copy = openpyxl.load_workbook(io.BytesIO(packs.regional_workbook(buf.getvalue(), "浙江")))
+    assert copy.sheetnames == ["KPI统计", "规则说明"]
+    got = list(copy["KPI统计"].iter_rows(min_row=2))
+    assert [[c.value for c in r] for r in got] == [
+        ["浙江", dt.datetime(2026, 11, 3), dt.datetime(2026, 11, 3, 9, 12), 3, 0.875, safe_cell("+1-2 待核")],
+        ["浙江", dt.datetime(2026, 11, 5), None, 12, 0.5, None]]
+    assert [(r[1].number_format, r[4].number_format) for r in got] == [("yyyy-mm-dd", "0.00%")] * 2
+    assert got[0][2].number_format == "yyyy-mm-dd hh:mm" and isinstance(got[0][3].value, int)

@@ -677,20 +677,32 @@ def regional_run_files(engine: sa.Engine, ctx, store: Path) -> dict:
     return {"regions": len(regions), "files": written}
 
 
+def _calamine_value(value):
+    """A cell as the run workbook holds it: calamine reads every number as a float and an empty cell as ""."""
+    if value == "":
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
 def _workbook_tables(data: bytes) -> list[tuple[str, list, list[list], frozenset]]:
-    """A workbook's sheets as (title, header, rows, percent columns), read once (read-only mode)."""
-    wb = load_workbook(io.BytesIO(data), read_only=True)
+    """A workbook's sheets as (title, header, rows, percent columns), read once: the values by calamine
+    (a company's run workbook holds ~35,000 rows: openpyxl took 12 s, calamine 0.4 s), the percent
+    formats of the first data row by openpyxl, which stops reading after it."""
+    from python_calamine import CalamineWorkbook
+
+    styles = load_workbook(io.BytesIO(data), read_only=True)
+    percent_of = {ws.title: frozenset(j for row in ws.iter_rows(min_row=2, max_row=2) for j, c in enumerate(row)
+                                      if getattr(c, "number_format", None) == "0.00%") for ws in styles.worksheets}
+    styles.close()
+    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     sheets = []
-    for ws in wb.worksheets:
-        rows, percent = [], set()
-        for r, cells in enumerate(ws.iter_rows()):
-            rows.append([c.value for c in cells])
-            if r == 1:
-                percent = {j for j, c in enumerate(cells) if getattr(c, "number_format", None) == "0.00%"}
+    for title in book.sheet_names:
+        rows = [[_calamine_value(v) for v in r] for r in book.get_sheet_by_name(title).to_python(skip_empty_area=False)]
         width = max((len(r) for r in rows), default=0)
         rows = [r + [None] * (width - len(r)) for r in rows]
-        sheets.append((ws.title, rows[0] if rows else [], rows[1:], frozenset(percent)))
-    wb.close()
+        sheets.append((title, rows[0] if rows else [], rows[1:], percent_of.get(title, frozenset())))
     return sheets
 
 
