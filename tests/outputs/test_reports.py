@@ -361,3 +361,19 @@ def test_ticket_list_is_the_state_as_of_each_period_end(engine, tmp_path):
     assert xc7.get(("weekly", "2026-10-05"), []) == xc7.get(("monthly", "2026-10-01"), []) == []
     assert all(t[0] != T1 for v in listed.values() for t in v)  # T1's own reports leave T1 out
     assert ("XC-7", "已派发", "") in listed[("monthly", T1, "E1", "2026-09-01")]
+
+
+def test_content_hash_of_shared_ticket_lists_is_the_plain_hash():
+    """The night's cache of ticket-entry JSON changes nothing in what is hashed, whatever the text."""
+    shared = [reports.ticket_entry({"ticket_no": no, "ticket_type": kind, "status": "已关闭", "engineer_name": name,
+                                    "created_at": dt.datetime(2026, 11, 3, 9, 12, 7), "closed_at": None,
+                                    "opened_in_period": True, "closed_in_period": False})
+              for no, kind, name in (("XC-1", '引号"与\\反斜杠', "张三"), ("XC-2", "\u0000tickets\u0000", "李四"))]
+    assert shared[0]["created_at"] == "2026-11-03 09:12" and shared[0]["closed_at"] == ""
+    cache: dict[int, str] = {}
+    for own, note in (("XC-1", "说明"), ("ZC-9", "说明"), ("ZC-9", "\u0000tickets\u0000")):  # the last: hashed plainly
+        data = {"kind": "weekly", "ticket_no": own, "note": note, "attendance": [],
+                "tickets": [t for t in shared if t["ticket_no"] != own] if own == "XC-1" else shared}
+        assert reports.content_hash(data, cache) == reports.content_hash(data)
+    assert len(cache) == 2  # the list without XC-1, and the shared list once for two reports
+    assert reports.content_hash({"kind": "weekly", "tickets": []}, cache) == reports.content_hash({"kind": "weekly", "tickets": []})

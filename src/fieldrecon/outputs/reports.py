@@ -225,7 +225,9 @@ def report_data(p: dict, rows: dict[str, list[dict]], params: dict) -> dict:
     kind_order = ["现场", "远程", "差旅", "培训", "其他"]
     hours_by_kind = [{"kind": k, "hours": _num(v[0]), "entries": v[1]}
                      for k, v in sorted(by_kind.items(), key=lambda kv: (kind_order.index(kv[0]) if kv[0] in kind_order else 99, kv[0]))]
-    tickets = [t for t in rows.get("tickets", []) if t["ticket_no"] != p["ticket_no"]]  # its own ticket left out
+    tickets = rows.get("tickets", [])  # the customer's list for the period, shared: its own ticket left out
+    if any(t["ticket_no"] == p["ticket_no"] for t in tickets):
+        tickets = [t for t in tickets if t["ticket_no"] != p["ticket_no"]]
     an = (rows.get("anomalies") or [{}])[0]
     month_limit = int(an.get("month_limit", params["ra04_max_month_anomalies"]))
     three_limit = int(an.get("three_month_limit", params["ra05_max_quarter_anomalies"]))
@@ -278,9 +280,29 @@ def report_data(p: dict, rows: dict[str, list[dict]], params: dict) -> dict:
     return data
 
 
-def content_hash(data: dict) -> str:
-    blob = json.dumps({"format": FORMAT_VERSION, "data": data}, ensure_ascii=False, sort_keys=True,
-                      separators=(",", ":"))
+_HASH_JSON = {"ensure_ascii": False, "sort_keys": True, "separators": (",", ":")}
+# where the ticket list goes in the hashed text (json writes NUL as \u0000: a value holding the same is
+# seen by counting, and the report is then hashed the plain way)
+_TICKETS_HOLE = '"\\u0000tickets\\u0000"'
+
+
+def content_hash(data: dict, ticket_json: dict[int, str] | None = None) -> str:
+    """sha256 of the report's content and FORMAT_VERSION. With `ticket_json` (a night's cache of the
+    JSON of ticket lists, by list: the reports of a customer and period share theirs) each list is
+    written once a night instead of once per report; the text hashed is the same."""
+    tickets = data.get("tickets")
+    blob = None
+    if ticket_json is not None and tickets:
+        blob = json.dumps({"format": FORMAT_VERSION, "data": {**data, "tickets": "\0tickets\0"}}, **_HASH_JSON)
+        if blob.count(_TICKETS_HOLE) != 1:
+            blob = None
+    if blob is None:
+        blob = json.dumps({"format": FORMAT_VERSION, "data": data}, **_HASH_JSON)
+    else:
+        text = ticket_json.get(id(tickets))
+        if text is None:
+            text = ticket_json[id(tickets)] = json.dumps(tickets, **_HASH_JSON)
+        blob = blob.replace(_TICKETS_HOLE, text, 1)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -370,8 +392,8 @@ def ticket_entry(t: dict) -> dict:
         "ticket_type": t["ticket_type"] or "",
         "status": t["status"] or "",
         "engineer_name": t["engineer_name"] or "",
-        "created_at": t["created_at"].strftime("%Y-%m-%d %H:%M") if t["created_at"] else "",
-        "closed_at": t["closed_at"].strftime("%Y-%m-%d %H:%M") if t["closed_at"] else "",
+        "created_at": str(t["created_at"])[:16] if t["created_at"] else "",  # 2026-11-03 09:12 (str: faster than strftime)
+        "closed_at": str(t["closed_at"])[:16] if t["closed_at"] else "",
         "change": "、".join(x for x, f in (("新开", t["opened_in_period"]), ("关闭", t["closed_in_period"])) if f),
     }
 
@@ -619,11 +641,12 @@ def build_all(engine: sa.Engine, ctx) -> dict:
         _check_families(conn, business_date)
         periods, content = collect(conn, params)
         drafts = []
+        ticket_json: dict[int, str] = {}  # by list: the lists live in `drafts` as long as the cache
         for p in periods:
             if not p["period_over"]:
                 continue
             data = report_data(p, content.get(_key(p), {}), params)
-            drafts.append({"period": p, "data": data, "hash": content_hash(data)})
+            drafts.append({"period": p, "data": data, "hash": content_hash(data, ticket_json)})
         assign_versions(conn, business_date, drafts)
         rendered = 0
         done: list[tuple[dict, dict]] = []
