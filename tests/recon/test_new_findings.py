@@ -9,6 +9,8 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from fieldrecon.dates import as_of
+from fieldrecon.recon import rules
 from fieldrecon.recon.rules import run_family
 from tests import factories
 from tests.recon.test_rules_checkin import D1, D2, at, visit, wo
@@ -54,3 +56,18 @@ def test_new_and_resolved_from_the_runs_own_evaluation_of_the_day_before(engine)
         n = c.execute(sa.text("select count(*) from recon.finding_snapshots where business_date = :d and ticket_no = 'T2'"),
                       {"d": BD - dt.timedelta(days=1)}).scalar()
     assert n == 0
+
+
+def test_the_day_before_reads_again_only_the_sources_a_new_extract_date_changed(engine):
+    """The evaluation of the day before reuses this run's staging table of a source unless a file of
+    that source became visible in between: the extract of the business date itself (visible once its
+    day is over), not an older one nor one of the next day."""
+    factories.clear(engine)
+    factories.put(engine, "timesheet_engineers", [{"engineer_id": "E1", "engineer_name": "甲", "region": "浙江"}],
+                  extract_date=BD - dt.timedelta(days=1))
+    factories.put(engine, "netcare_workorders", [wo("T1")], extract_date=BD)
+    factories.put(engine, "netcare_punches", [], extract_date=BD + dt.timedelta(days=1))
+    with engine.connect() as c:
+        changed = rules.sources_changed(c, ["timesheet_engineers", "netcare_workorders", "netcare_punches"],
+                                        as_of(BD - dt.timedelta(days=1)), as_of(BD))
+    assert changed == ["netcare_workorders"]

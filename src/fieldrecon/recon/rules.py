@@ -217,6 +217,17 @@ def materialise_staging(conn: sa.Connection, as_of: dt.datetime, sources=None) -
         conn.execute(sa.text(f"analyze pg_temp.{name}"))
 
 
+def sources_changed(conn: sa.Connection, sources, since: dt.datetime, until: dt.datetime) -> list[str]:
+    """The sources whose as-of state differs between `since` and `until` (since < until): a staging
+    function reads only the files whose extract date is over by as_of (`extract_date + 1 <= as_of`,
+    the latest delivery of each date), so the state changes only where such a date falls between."""
+    changed = set(conn.execute(sa.text(
+        "select distinct f.source from ops.files as f where f.status = 'loaded' and f.source = any(:s) "
+        "and f.extract_date + 1 > cast(:since as timestamp) and f.extract_date + 1 <= cast(:until as timestamp)"),
+        {"s": list(sources), "since": since, "until": until}).scalars())
+    return [name for name in sources if name in changed]
+
+
 def materialise_models(conn: sa.Connection, family: str, params: dict) -> None:
     folder = SQL_DIR / "recon" / family / "models"
     for path in sorted(folder.glob("*.sql")):
@@ -291,7 +302,10 @@ def previous_day(conn: sa.Connection, family: str, rules: list[RuleFile], busine
     rows = []
     with conn.begin_nested() as sp:
         conn.execute(sa.text("create temp table previous_findings (like recon.finding_snapshots) on commit drop"))
-        materialise_staging(conn, params["as_of"], family_sources(family))
+        # this run's staging tables are in place: only a source with a file that became visible since
+        # the day before is read again (and put back by the rollback)
+        materialise_staging(conn, params["as_of"], sources_changed(conn, family_sources(family), params["as_of"],
+                                                                   as_of(business_date)))
         materialise_models(conn, family, params)
         write_snapshots(conn, family, params)
         for rule in rules:
@@ -318,8 +332,8 @@ def run_family(engine: sa.Engine, family: str, business_date: dt.date, overrides
     counts: dict[str, int] = {}
     public_params = {k: v for k, v in params.items() if k not in ("business_date", "as_of")}
     with engine.begin() as conn:
-        previous_day(conn, family, rules, business_date, overrides)
         materialise_staging(conn, params["as_of"], family_sources(family))
+        previous_day(conn, family, rules, business_date, overrides)
         materialise_models(conn, family, params)
         write_snapshots(conn, family, params)
         codes = [r.code for r in rules]
