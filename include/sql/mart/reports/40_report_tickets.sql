@@ -50,7 +50,10 @@ version_days as (
         d.is_created,
         cast(date_trunc('month', d.day) as date) as month
     from versions as v
-    cross join lateral (values (cast(v.created_at as date), true), (cast(v.closed_at as date), false)) as d (day, is_created)
+    cross join
+        lateral (
+            values (cast(v.created_at as date), true), (cast(v.closed_at as date), false)
+        ) as d (day, is_created)
     where d.day is not null
 ),
 
