@@ -66,6 +66,7 @@ WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周�
 KIND_SLOT_ZH = labels.PUNCH_PROBLEM
 REQUIRED_FAMILIES = ("attendance", "po")
 VERSION_LOCK = 724_050  # advisory lock: one version assigner at a time (backfills run concurrently)
+OPENED_ZH, CLOSED_ZH = "新开", "关闭"  # a ticket's change in the period (本期), and what the totals count
 WORK_MEM = "256MB"  # the content queries sort a year of work orders: in memory, not on disk
 CONTENT_QUERIES = ("attendance", "timesheet", "tickets", "anomalies", "cycles", "trend")
 # The printed list of the customer's tickets (五、问题处理清单): each column's key and width in em of the
@@ -262,8 +263,8 @@ def report_data(p: dict, rows: dict[str, list[dict]], params: dict) -> dict:
         "hours_total": _num(total),
         "timesheet": timesheet,
         "tickets": tickets,
-        "tickets_opened": sum(1 for t in tickets if "新开" in t["change"]),
-        "tickets_closed": sum(1 for t in tickets if "关闭" in t["change"]),
+        "tickets_opened": sum(1 for t in tickets if OPENED_ZH in t["change"]),
+        "tickets_closed": sum(1 for t in tickets if CLOSED_ZH in t["change"]),
         "anomalies": anomalies,
     }
     if kind == "monthly":
@@ -394,7 +395,7 @@ def ticket_entry(t: dict) -> dict:
         "engineer_name": t["engineer_name"] or "",
         "created_at": str(t["created_at"])[:16] if t["created_at"] else "",  # 2026-11-03 09:12 (str: faster than strftime)
         "closed_at": str(t["closed_at"])[:16] if t["closed_at"] else "",
-        "change": "、".join(x for x, f in (("新开", t["opened_in_period"]), ("关闭", t["closed_in_period"])) if f),
+        "change": "、".join(x for x, f in ((OPENED_ZH, t["opened_in_period"]), (CLOSED_ZH, t["closed_in_period"])) if f),
     }
 
 
