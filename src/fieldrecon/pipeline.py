@@ -23,7 +23,7 @@ from fieldrecon.outputs import exports as exports_
 from fieldrecon.outputs import packs, quality_report, reports, run_summary
 from fieldrecon.outputs.files import install_log_masking
 from fieldrecon.recon import rules
-from fieldrecon.warehouse import connection, migrate, runlog, workdays
+from fieldrecon.warehouse import asof_state, connection, migrate, runlog, workdays
 from fieldrecon.warehouse.runlog import record
 
 log = logging.getLogger(__name__)
@@ -226,7 +226,9 @@ def acceptance_packs(ctx: RunContext) -> dict:
 
 
 def finish(ctx: RunContext) -> dict:
-    return run_summary.finish(engine(), ctx)
+    summary = run_summary.finish(engine(), ctx)
+    asof_state.sweep(engine())  # the night's shared as-of tables
+    return summary
 
 
 def run_in_process(business_date: dt.date, landing: str | None = None, output_root: str | None = None,
@@ -256,3 +258,4 @@ def fail(ctx: RunContext) -> None:
     with engine().begin() as conn:
         conn.execute(sa.text("update ops.runs set status = 'failed', finished_at = now() where run_id = :r and status = 'running'"),
                      {"r": ctx.run_id})
+    asof_state.sweep(engine())

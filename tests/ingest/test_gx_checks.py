@@ -1,7 +1,8 @@
 """Great Expectations once per run on the warehouse (the poison-pill landing): a checkpoint, Data
 Docs in the run's outputs linked from run_summary.json, failed expectations as warnings. System:
-importing GX and validating 20 assets takes a while. The typed as-of state GX reads is materialised
-in gx_work for the checkpoint and gone after it, whether the checkpoint ran or failed."""
+importing GX and validating 20 assets takes a while. The typed as-of state GX reads is the night's shared
+state (warehouse.asof_state), or when that cannot be had its own in gx_work; gx_work is empty after the
+checkpoint, whether the checkpoint ran or failed."""
 
 from __future__ import annotations
 

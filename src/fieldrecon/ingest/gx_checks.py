@@ -3,7 +3,7 @@
 Suites are code, one per source, generated from the contract (`fieldrecon.contract`), and run
 through GX's SQL (PostgreSQL) datasource on two assets per source: the raw layer of the files the
 business date sees (row count against the files' own counts) and the typed, current rows
-(`staging.<source>(as_of)`, materialised for the checkpoint in `gx_work`: required columns not
+(`staging.<source>(as_of)`, the night's shared as-of tables (`typed_state`): required columns not
 null, enum values in the list, coordinate and hours ranges, unique key, freshness = the newest
 extract date is the business date). One checkpoint per run; its results and the Data Docs are
 written into the run's outputs (`data_docs/index.html`). The GX context is ephemeral, one per run
@@ -35,6 +35,7 @@ import sqlalchemy as sa
 
 from fieldrecon import settings
 from fieldrecon.contract import SOURCES, Source
+from fieldrecon.warehouse import asof_state
 
 log = logging.getLogger(__name__)
 RANGES = {"lng": (-180, 180), "lat": (-90, 90), "hours": (0, 24)}
@@ -83,27 +84,33 @@ def typed_table(source: Source, business_date: dt.date) -> str:
 
 @contextlib.contextmanager
 def typed_state(engine: sa.Engine, business_date: dt.date, as_of: str):
-    """Each source's typed as-of state as a table for the checkpoint's duration: a query asset on
-    `staging.<source>(as_of)` computed newest-extract-wins again for each of GX's metric queries
-    (135 of them, 7.5 s at medium scale). Real tables, as GX queries through connections of its own;
-    unlogged, as they live for one step. Named per business date (the name shows in the Data Docs,
-    which must be a function of the date): a run of the same date meanwhile waits on the advisory
-    lock; tables a killed run left are replaced by the date's next run, and swept by any other date's run
-    while no run of their date holds its lock."""
+    """Each source's typed as-of state as a table for the checkpoint's duration (yields the table of
+    each source): a query asset on `staging.<source>(as_of)` computed newest-extract-wins again for
+    each of GX's metric queries (135 of them, 7.5 s at medium scale). Real tables, as GX queries
+    through connections of its own: the night's shared state (`warehouse.asof_state`, which the
+    steps after this one read too), held until the checkpoint ends; a source whose shared table
+    cannot be had (an outdated one being read) gets one of its own in gx_work, unlogged, named per
+    business date (the name shows in the Data Docs, which must be a function of the date). A run of
+    the same date meanwhile waits on the advisory lock; gx_work tables a killed run left are replaced
+    by the date's next run, and swept by any other date's run while no run of their date holds its lock."""
     with engine.connect() as lock:
         lock.execute(sa.text("select pg_advisory_lock(:k, :d)"), {"k": WORK_LOCK, "d": business_date.toordinal()})
         lock.commit()
         try:
             _sweep_other_dates(lock, business_date)
-            with engine.begin() as conn:
-                for source in SOURCES.values():
-                    table = typed_table(source, business_date)
-                    conn.execute(sa.text(f"drop table if exists {table}"))
-                    # no autovacuum: its analyze of a fresh table would hold the drop below up for a second
-                    # (deadlock_timeout) before the server cancels it
-                    conn.execute(sa.text(f"create unlogged table {table} with (autovacuum_enabled = false) as "
-                                         f"select * from staging.{source.name}(cast(:a as timestamp))"), {"a": as_of})
-            yield
+            with engine.connect() as hold, hold.begin():  # holds the shared tables until the checkpoint ends
+                tables = {name: asof_state.attach(hold, name, dt.datetime.fromisoformat(as_of)) for name in SOURCES}
+                with engine.begin() as conn:
+                    for source in SOURCES.values():
+                        if tables[source.name]:
+                            continue
+                        tables[source.name] = table = typed_table(source, business_date)
+                        conn.execute(sa.text(f"drop table if exists {table}"))
+                        # no autovacuum: its analyze of a fresh table would hold the drop below up for a
+                        # second (deadlock_timeout) before the server cancels it
+                        conn.execute(sa.text(f"create unlogged table {table} with (autovacuum_enabled = false) as "
+                                             f"select * from staging.{source.name}(cast(:a as timestamp))"), {"a": as_of})
+                yield tables
         finally:
             with engine.begin() as conn:
                 conn.execute(sa.text("set local lock_timeout = '1min'"))  # an error, never a hung night
@@ -160,11 +167,12 @@ def run(engine: sa.Engine, url: str, business_date: dt.date, as_of: str, output_
         raw_rows = dict(conn.execute(sa.text(
             "select source, sum(rows_read) from ops.files where status = 'loaded' and extract_date <= :d group by 1"),
             {"d": business_date}).all())
-    with typed_state(engine, business_date, as_of):  # the server materialises while GX is imported
-        return _checkpoint(url, business_date, as_of, output_dir, raw_rows)
+    with typed_state(engine, business_date, as_of) as tables:  # the server materialises while GX is imported
+        return _checkpoint(url, business_date, as_of, output_dir, raw_rows, tables)
 
 
-def _checkpoint(url: str, business_date: dt.date, as_of: str, output_dir: Path, raw_rows: dict) -> dict:
+def _checkpoint(url: str, business_date: dt.date, as_of: str, output_dir: Path, raw_rows: dict,
+                tables: dict[str, str]) -> dict:
     import great_expectations as gx  # waits for the prefetch's import (the import lock), if any
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -190,7 +198,7 @@ def _checkpoint(url: str, business_date: dt.date, as_of: str, output_dir: Path, 
                          f"where f.status = 'loaded' and f.extract_date <= date '{business_date.isoformat()}'")
             # the typed state as a table asset: GX reads its column types from the catalogue (for a query
             # asset it fetched the whole query's result, 1.9 s for a company's punches)
-            schema, table = typed_table(source, business_date).split(".")
+            schema, table = tables[source.name].split(".")
             assets = {"raw": ds.add_query_asset(f"{source.name}.raw.{day}", query=raw_query),
                       "typed": ds.add_table_asset(f"{source.name}.typed.{day}", table_name=table, schema_name=schema)}
             for layer, suite in (("raw", raw_suite), ("typed", typed_suite)):

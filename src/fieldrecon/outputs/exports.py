@@ -200,7 +200,7 @@ def sheet_session(conn: sa.Connection, business_date, params: dict) -> list[dict
     findings = open_findings(conn, business_date)
     rules.write_catalogue(conn, business_date, params)
     finding_texts_table(conn, findings, rules.catalogue(params))
-    rules.materialise_staging(conn, params["as_of"], rules.sources_named("mart/sheets", "mart/csv"))
+    rules.materialise_staging(conn, params["as_of"], rules.sources_named("mart/sheets", "mart/csv"), shared=True)
     return findings
 
 

@@ -745,7 +745,9 @@ def build_all(engine: sa.Engine, ctx) -> dict:
         by_item: dict[tuple, list[dict]] = {}
         for f in all_findings:
             by_item.setdefault((f["item_po_no"], f["item_po_line_no"], f["item_cycle_start"]), []).append(f)
-        rules.materialise_staging(conn, params["as_of"], sources_read())
+        gathered = {table for table, _ in GATHER_KEYS}  # private: indexed below
+        rules.materialise_staging(conn, params["as_of"], [s for s in sources_read() if s in gathered])
+        rules.materialise_staging(conn, params["as_of"], [s for s in sources_read() if s not in gathered], shared=True)
         try:
             with conn.begin_nested():
                 rules.materialise_models(conn, "checkin", params)

@@ -405,7 +405,7 @@ def collect(conn: sa.Connection, params: dict) -> tuple[list[dict], dict[tuple, 
     same entries; `report_data` leaves out the report's own ticket): a company's residents share a
     customer-week."""
     conn.execute(sa.text(f"set local work_mem = '{WORK_MEM}'"))
-    rules.materialise_staging(conn, params["as_of"], rules.sources_named("mart/reports", "recon/attendance/models"))
+    rules.materialise_staging(conn, params["as_of"], rules.sources_named("mart/reports", "recon/attendance/models"), shared=True)
     rules.materialise_models(conn, "attendance", params)
     conn.execute(sa.text("drop table if exists pg_temp.report_periods"))
     conn.execute(sa.text(f"create temp table report_periods on commit drop as {_sql('report_periods')}"), params)

@@ -49,6 +49,7 @@ from fieldrecon import labels
 from fieldrecon.contract import SOURCES
 from fieldrecon.dates import as_of
 from fieldrecon.settings import SQL_DIR
+from fieldrecon.warehouse import asof_state
 
 log = logging.getLogger(__name__)
 
@@ -206,10 +207,22 @@ def family_sources(family: str) -> tuple[str, ...]:
     return sources_named(f"recon/{family}")
 
 
-def materialise_staging(conn: sa.Connection, as_of: dt.datetime, sources=None) -> None:
-    """Each source as of the run (or those named), as a temp table named after the source (shadows nothing)."""
+def materialise_staging(conn: sa.Connection, as_of: dt.datetime, sources=None, shared: bool = False) -> None:
+    """Each source as of the run (or those named), as a temp table named after the source (shadows
+    nothing); `shared`: a temp view of the night's shared state instead (`warehouse.asof_state`), computed
+    by the first step that needs it. Private tables are for a caller that indexes them or reads data
+    of its own transaction."""
     for name in SOURCES if sources is None else sources:
-        conn.execute(sa.text(f"drop table if exists pg_temp.{name}"))
+        # first: replacing an outdated shared table drops this session's view of it from an earlier
+        # transaction, which must not be locked by this one yet
+        table = asof_state.attach(conn, name, as_of) if shared else None
+        kind = conn.execute(sa.text("select c.relkind from pg_class as c where c.relnamespace = pg_my_temp_schema() "
+                                    "and c.relname = :n"), {"n": name}).scalar()
+        if kind:
+            conn.execute(sa.text(f"drop {'view' if kind == 'v' else 'table'} pg_temp.{name}"))
+        if table:
+            conn.execute(sa.text(f"create temp view {name} as select * from {table}"))
+            continue
         conn.execute(
             sa.text(f"create temp table {name} on commit drop as select * from staging.{name}(cast(:as_of as timestamp))"),
             {"as_of": as_of},
@@ -305,7 +318,7 @@ def previous_day(conn: sa.Connection, family: str, rules: list[RuleFile], busine
         # this run's staging tables are in place: only a source with a file that became visible since
         # the day before is read again (and put back by the rollback)
         materialise_staging(conn, params["as_of"], sources_changed(conn, family_sources(family), params["as_of"],
-                                                                   as_of(business_date)))
+                                                                   as_of(business_date)), shared=True)
         materialise_models(conn, family, params)
         write_snapshots(conn, family, params)
         for rule in rules:
@@ -332,7 +345,7 @@ def run_family(engine: sa.Engine, family: str, business_date: dt.date, overrides
     counts: dict[str, int] = {}
     public_params = {k: v for k, v in params.items() if k not in ("business_date", "as_of")}
     with engine.begin() as conn:
-        materialise_staging(conn, params["as_of"], family_sources(family))
+        materialise_staging(conn, params["as_of"], family_sources(family), shared=True)
         previous_day(conn, family, rules, business_date, overrides)
         materialise_models(conn, family, params)
         write_snapshots(conn, family, params)
