@@ -50,6 +50,7 @@ from fieldrecon.outputs.sentences import HQ_REGION
 from fieldrecon.outputs.xlsx import table_workbook
 from fieldrecon.recon import rules
 from fieldrecon.settings import SQL_DIR
+from fieldrecon.warehouse import asof_state
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +173,6 @@ def _sql(name: str) -> str:
     return (SQL_DIR / "mart" / "packs" / name).read_text(encoding="utf-8")
 
 
-def _has_temp(conn, name: str) -> bool:
-    return bool(conn.execute(sa.text("select to_regclass(:n) is not null"), {"n": f"pg_temp.{name}"}).scalar())
-
-
 def _attendance_view(attendance: list[dict]) -> tuple[list[dict], list[dict]]:
     """Per engineer: scheduled, present, leave and absent days; and the exception days (missing,
     late or early punches, leave not approved) for the annex."""
@@ -283,7 +280,7 @@ class Prefetch:
                                   lambda r: r["ticket_no"])
         self.ppd = _ByKey(_rows(conn, "select ticket_no, engineer_id, day, visits from punched_person_days "
                                       "where ticket_no = any(:t) order by ticket_no, engineer_id, day", {"t": tickets})
-                          if _has_temp(conn, "punched_person_days") else [], lambda r: r["ticket_no"])
+                          if asof_state.temp_kind(conn, "punched_person_days") else [], lambda r: r["ticket_no"])
         self.attendance = _ByKey(_data_rows(conn, "select * from netcare_resident_attendance where ticket_no = any(:t) "
                                                   "order by ticket_no, engineer_id, work_date", {"t": resident}),
                                  lambda r: r["ticket_no"])
@@ -745,16 +742,17 @@ def build_all(engine: sa.Engine, ctx) -> dict:
         by_item: dict[tuple, list[dict]] = {}
         for f in all_findings:
             by_item.setdefault((f["item_po_no"], f["item_po_line_no"], f["item_cycle_start"]), []).append(f)
-        gathered = {table for table, _ in GATHER_KEYS}  # private: indexed below
-        rules.materialise_staging(conn, params["as_of"], [s for s in sources_read() if s in gathered])
-        rules.materialise_staging(conn, params["as_of"], [s for s in sources_read() if s not in gathered], shared=True)
+        rules.materialise_staging(conn, params["as_of"], sources_read(), shared=True)
         try:
             with conn.begin_nested():
                 rules.materialise_models(conn, "checkin", params)
         except Exception:  # noqa: BLE001 - person-days are informative; a pack without them is still useful
             log.exception("punched person-days unavailable; packs show 0")
-        for table, column in GATHER_KEYS:  # gather looks rows up per item: index the run's temp tables
-            if _has_temp(conn, table):
+        for table, column in GATHER_KEYS:  # gather looks rows up per item: index the run's tables
+            kind = asof_state.temp_kind(conn, table)
+            if kind == "v":  # a view of the night's shared state: the shared table
+                asof_state.index(conn, table, params["as_of"], column)
+            elif kind:
                 conn.execute(sa.text(f"create index on pg_temp.{table} ({column})"))
         source_files = source_files_of(conn, business_date)
         company = company_name()

@@ -216,8 +216,7 @@ def materialise_staging(conn: sa.Connection, as_of: dt.datetime, sources=None, s
         # first: replacing an outdated shared table drops this session's view of it from an earlier
         # transaction, which must not be locked by this one yet
         table = asof_state.attach(conn, name, as_of) if shared else None
-        kind = conn.execute(sa.text("select c.relkind from pg_class as c where c.relnamespace = pg_my_temp_schema() "
-                                    "and c.relname = :n"), {"n": name}).scalar()
+        kind = asof_state.temp_kind(conn, name)
         if kind:
             conn.execute(sa.text(f"drop {'view' if kind == 'v' else 'table'} pg_temp.{name}"))
         if table:

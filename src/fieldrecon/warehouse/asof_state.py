@@ -32,6 +32,12 @@ FINGERPRINT = sa.text("select coalesce(md5(string_agg(cast(f.file_id as text), '
 COMMENT = sa.text("select obj_description(to_regclass(:t), 'pg_class')")
 
 
+def temp_kind(conn: sa.Connection, name: str) -> str | None:
+    """What this session's temp object `name` is: `r` a table, `v` a view (of a shared table), None none."""
+    return conn.execute(sa.text("select c.relkind from pg_class as c where c.relnamespace = pg_my_temp_schema() "
+                                "and c.relname = :n"), {"n": name}).scalar()
+
+
 def table_name(source: str, as_of: dt.datetime) -> str:
     return f"{source}_{as_of:%Y%m%d%H%M}"
 
@@ -85,6 +91,16 @@ def attach(conn: sa.Connection, source: str, as_of: dt.datetime) -> str | None:
         if conn.execute(COMMENT, {"t": table}).scalar() == fingerprint:
             return table
     return None
+
+
+def index(conn: sa.Connection, source: str, as_of: dt.datetime, column: str) -> None:
+    """An index on `column` of the shared table `conn` holds (a step that looks rows up by it), in a
+    transaction of its own; kept with the table (whoever holds it next finds it)."""
+    name = table_name(source, as_of)
+    with conn.engine.begin() as own:
+        own.execute(sa.text(f"set local lock_timeout = '{LOCK_TIMEOUT}'"))
+        own.execute(sa.text("select pg_advisory_xact_lock(:c, :k)"), {"c": CREATE_LOCK, "k": _key(name)})
+        own.execute(sa.text(f"create index if not exists {name}_{column} on {SCHEMA}.{name} ({column})"))
 
 
 def sweep(engine: sa.Engine) -> int:
