@@ -106,10 +106,7 @@ def typed_state(engine: sa.Engine, business_date: dt.date, as_of: str):
                             continue
                         tables[source.name] = table = typed_table(source, business_date)
                         conn.execute(sa.text(f"drop table if exists {table}"))
-                        # no autovacuum: its analyze of a fresh table would hold the drop below up for a
-                        # second (deadlock_timeout) before the server cancels it
-                        conn.execute(sa.text(f"create unlogged table {table} with (autovacuum_enabled = false) as "
-                                             f"select * from staging.{source.name}(cast(:a as timestamp))"), {"a": as_of})
+                        asof_state.create_table(conn, table, source.name, as_of)
                 yield tables
         finally:
             with engine.begin() as conn:
@@ -151,8 +148,8 @@ def prefetch() -> None:
     """Start importing GX (4-5 s of Python, most of a medium night's quality step) in a thread of its
     own, so that it overlaps the step's SQL, which the server works on meanwhile."""
     global _importing
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # read at import and by the context
     if _importing is None and enabled() and "great_expectations" not in sys.modules:
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # read at import
         _importing = threading.Thread(target=importlib.import_module, args=("great_expectations",),
                                       name="gx-import", daemon=True)
         _importing.start()
@@ -160,7 +157,6 @@ def prefetch() -> None:
 
 def run(engine: sa.Engine, url: str, business_date: dt.date, as_of: str, output_dir: Path) -> dict:
     """Run the checkpoint of this business date; returns what the run summary shows."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     prefetch()
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     with engine.connect() as conn:

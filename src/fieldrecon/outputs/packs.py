@@ -749,11 +749,7 @@ def build_all(engine: sa.Engine, ctx) -> dict:
         except Exception:  # noqa: BLE001 - person-days are informative; a pack without them is still useful
             log.exception("punched person-days unavailable; packs show 0")
         for table, column in GATHER_KEYS:  # gather looks rows up per item: index the run's tables
-            kind = asof_state.temp_kind(conn, table)
-            if kind == "v":  # a view of the night's shared state: the shared table
-                asof_state.index(conn, table, params["as_of"], column)
-            elif kind:
-                conn.execute(sa.text(f"create index on pg_temp.{table} ({column})"))
+            asof_state.index(conn, table, params["as_of"], column)
         source_files = source_files_of(conn, business_date)
         company = company_name()
         plans = []

@@ -46,6 +46,14 @@ def _key(name: str) -> int:
     return zlib.crc32(name.encode()) & 0x7FFFFFFF
 
 
+def create_table(conn: sa.Connection, table: str, source: str, as_of) -> None:
+    """`table` as an unlogged copy of `staging.<source>(as_of)`, read by connections of other steps. No
+    autovacuum: its analyze of a fresh table would hold a drop up for a second (deadlock_timeout)
+    before the server cancels it."""
+    conn.execute(sa.text(f"create unlogged table {table} with (autovacuum_enabled = false) as "
+                         f"select * from staging.{source}(cast(:a as timestamp))"), {"a": as_of})
+
+
 def _ensure(engine: sa.Engine, source: str, as_of: dt.datetime, name: str, fingerprint: str) -> bool:
     """The table computed from the files of `fingerprint`, in a transaction of its own (committed, so
     that every step sees it); False when an outdated one is being read and cannot be replaced."""
@@ -62,8 +70,7 @@ def _ensure(engine: sa.Engine, source: str, as_of: dt.datetime, name: str, finge
                                     {"u": USE_LOCK, "k": key}).scalar():
                     return False
                 conn.execute(sa.text(f"drop table {table} cascade"))  # with the sessions' views of it
-            conn.execute(sa.text(f"create unlogged table {table} with (autovacuum_enabled = false) as "
-                                 f"select * from staging.{source}(cast(:a as timestamp))"), {"a": as_of})
+            create_table(conn, table, source, as_of)
             assert re.fullmatch(r"[0-9a-f]{32}|", fingerprint)  # a literal: COMMENT takes no parameters
             conn.execute(sa.text(f"comment on table {table} is '{fingerprint}'"))
             conn.execute(sa.text(f"analyze {table}"))
@@ -93,14 +100,19 @@ def attach(conn: sa.Connection, source: str, as_of: dt.datetime) -> str | None:
     return None
 
 
-def index(conn: sa.Connection, source: str, as_of: dt.datetime, column: str) -> None:
-    """An index on `column` of the shared table `conn` holds (a step that looks rows up by it), in a
-    transaction of its own; kept with the table (whoever holds it next finds it)."""
-    name = table_name(source, as_of)
-    with conn.engine.begin() as own:
-        own.execute(sa.text(f"set local lock_timeout = '{LOCK_TIMEOUT}'"))
-        own.execute(sa.text("select pg_advisory_xact_lock(:c, :k)"), {"c": CREATE_LOCK, "k": _key(name)})
-        own.execute(sa.text(f"create index if not exists {name}_{column} on {SCHEMA}.{name} ({column})"))
+def index(conn: sa.Connection, name: str, as_of: dt.datetime, column: str) -> None:
+    """An index on `column` of the source or model `name` a step of `conn` reads (looking rows up by
+    it): on the shared table behind a view, in a transaction of its own and kept with the table
+    (whoever holds it next finds it); on a private temp table, in conn's; nothing when neither is there."""
+    kind = temp_kind(conn, name)
+    if kind == "r":
+        conn.execute(sa.text(f"create index on pg_temp.{name} ({column})"))
+    elif kind == "v":
+        shared = table_name(name, as_of)
+        with conn.engine.begin() as own:
+            own.execute(sa.text(f"set local lock_timeout = '{LOCK_TIMEOUT}'"))
+            own.execute(sa.text("select pg_advisory_xact_lock(:c, :k)"), {"c": CREATE_LOCK, "k": _key(shared)})
+            own.execute(sa.text(f"create index if not exists {shared}_{column} on {SCHEMA}.{shared} ({column})"))
 
 
 def sweep(engine: sa.Engine) -> int:
