@@ -16,6 +16,7 @@ with the load average beside them (the machine is shared).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -86,6 +87,8 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=3)
     ap.add_argument("--end-date", default="2026-11-20")
     ap.add_argument("--no-next", action="store_true", help="only the first night")
+    ap.add_argument("--keep", metavar="DIR", help="keep the world, its stores and its database (named in DIR/database) "
+                    "in DIR, to time further nights on it")
     args = ap.parse_args()
     sys.path[:0] = [str(ROOT / "src"), str(ROOT / "demo" / "src")]
     import sqlalchemy as sa
@@ -99,8 +102,11 @@ def main() -> None:
     with adm.connect() as c:
         c.execute(sa.text(f'create database "{db}"'))
     try:
-        with tempfile.TemporaryDirectory(prefix="fr-bench-") as tmp:
+        with (contextlib.nullcontext(args.keep) if args.keep else tempfile.TemporaryDirectory(prefix="fr-bench-")) as tmp:
             tmp = Path(tmp)
+            if args.keep:
+                tmp.mkdir(parents=True, exist_ok=True)
+                (tmp / "database").write_text(db)
             # the worktree's embedded server with a fresh database; every store in the temp folder
             home = tmp / "home"
             env = dict(os.environ, FIELDRECON_DB=db, FIELDRECON_ARCHIVE=str(home / "archive"),
@@ -128,8 +134,9 @@ def main() -> None:
                                          "documents": documents(home, nxt), "load_after": load_average()}
             print(json.dumps(figures, ensure_ascii=False, indent=1))
     finally:
-        with adm.connect() as c:
-            c.execute(sa.text(f'drop database if exists "{db}" with (force)'))
+        if not args.keep:
+            with adm.connect() as c:
+                c.execute(sa.text(f'drop database if exists "{db}" with (force)'))
 
 
 if __name__ == "__main__":
