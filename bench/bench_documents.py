@@ -1,6 +1,8 @@
 """Document rendering benchmark (not a test): documents/s for acceptance packs and resident reports,
 rendered the way the nightly builders render them (the same job functions, in the same worker
-pool), on synthetic content shaped like the builders' data.
+pool), on synthetic content shaped like the builders' data; then the engine alone (`engine_only`):
+the same documents' Typst markup typeset in the same workers with nothing else, the ceiling of what
+any change outside the engine can reach on this machine.
 
     .venv/bin/python bench/bench_documents.py [--packs 400] [--reports 800]
 Target (2-core machine, issue 15): >= 100 documents/s. A pack is one document (its zip: 验收单 PDF and
@@ -106,6 +108,38 @@ def report_data(i: int) -> dict:
     return data
 
 
+def _markup_only(job_fn, jobs) -> list[str]:
+    """The Typst markup each job would typeset (the builders run with the engine replaced)."""
+    from fieldrecon.outputs import render
+
+    typeset, marks = render.typst_to_pdf, []
+    render.typst_to_pdf = lambda m: marks.append(m) or b"%PDF-"
+    try:
+        for j in jobs:
+            job_fn(j)
+    finally:
+        render.typst_to_pdf = typeset
+    return marks
+
+
+def _typeset(markups: list[str]) -> int:
+    from fieldrecon.outputs import render
+
+    return sum(len(render.typst_to_pdf(m)) for m in markups)
+
+
+def engine_ceiling(job_fn, jobs, documents_n: int) -> dict:
+    """The engine alone: the same documents' markup typeset in the same workers, and nothing else
+    (no Jinja, HTML, workbook, zip or file): the most documents/s these documents can reach here."""
+    marks = _markup_only(job_fn, jobs)
+    per_doc = len(marks) // documents_n
+    batches = [marks[i:i + per_doc * 4] for i in range(0, len(marks), per_doc * 4)]
+    t0 = time.perf_counter()
+    list(documents.pool().map(_typeset, batches))
+    seconds = time.perf_counter() - t0
+    return {"pdfs": len(marks), "seconds": round(seconds, 2), "documents_per_s": round(documents_n / seconds, 1)}
+
+
 def timed(fn, jobs) -> tuple[float, list]:
     t0 = time.perf_counter()
     out = list(documents.map_parallel(fn, jobs))
@@ -132,6 +166,8 @@ def main() -> None:
         pack_s, zips = timed(packs._render_job, pack_jobs)
         report_s, results = timed(reports._render_job, report_jobs)
         assert all(z.startswith(b"PK") for z in zips) and not [e for _, e in results if e]
+        ceiling = {"packs": engine_ceiling(packs._render_job, pack_jobs, args.packs),
+                   "reports": engine_ceiling(reports._render_job, report_jobs, args.reports)}
         total = args.packs + args.reports
         print(json.dumps({
             "workers": documents.workers(), "worker_start_seconds": round(start_s, 2),
@@ -142,6 +178,9 @@ def main() -> None:
             "all": {"documents": total, "seconds": round(pack_s + report_s, 2),
                     "documents_per_s": round(total / (pack_s + report_s), 1)},
             "target_documents_per_s": 100,
+            # Typst alone on the same documents, in the same workers: the ceiling of the figures above
+            "engine_only": ceiling,
+            "engine_only_all_documents_per_s": round(total / (ceiling["packs"]["seconds"] + ceiling["reports"]["seconds"]), 1),
         }, ensure_ascii=False, indent=1))
 
 

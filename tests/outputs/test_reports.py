@@ -5,10 +5,13 @@ generated / late / missing, byte-identical reruns and new versions on changed in
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import hashlib
 import io
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -231,6 +234,16 @@ def test_failed_report_is_missing(engine, tmp_path, monkeypatch):
     assert st[("monthly", D(2026, 10, 1))] == "generated"
 
 
+def listed_sha256(result) -> dict[str, str]:
+    """documents.csv's sha256 by path (the reports' rows)."""
+    lines = list(csv.reader(io.StringIO(Path(result["documents_csv"]).read_text(encoding="utf-8-sig"))))[1:]
+    return {r[5]: r[6] for r in lines if r[0] in reports.KIND_ZH.values()}
+
+
+def on_disk_sha256(result) -> dict[str, str]:
+    return {p: hashlib.sha256((reports.reports_dir() / p).read_bytes()).hexdigest() for p in listed_sha256(result)}
+
+
 def test_byte_identical_rerun_and_new_version_on_changed_input(engine, tmp_path):
     national_day_world(engine)
     oct8 = D(2026, 10, 8)
@@ -239,9 +252,18 @@ def test_byte_identical_rerun_and_new_version_on_changed_input(engine, tmp_path)
     rows = expected(engine, oct8)
     week = rows[("weekly", T1, "E1", D(2026, 9, 28), D(2026, 10, 4))]
     before = file_bytes(week)
+    assert listed_sha256(first) == on_disk_sha256(first)  # recorded when written, equal to the file's
     # rerun with the same inputs: same versions, nothing rendered again
     again = run(engine, tmp_path, oct8)
     assert again["rendered"] == 0 and again["generated_this_run"] == 0
+    assert listed_sha256(again) == listed_sha256(first)
+    # versions written before the sha256 was recorded: hashed from their files once, then recorded
+    with engine.begin() as c:
+        c.execute(sa.text("update mart.resident_report_versions set pdf_sha256 = null"))
+    assert listed_sha256(run(engine, tmp_path, oct8)) == on_disk_sha256(first)
+    with engine.connect() as c:
+        assert c.execute(sa.text("select count(*) from mart.resident_report_versions "
+                                 "where pdf_path is not null and pdf_sha256 is null")).scalar() == 0
     # files lost: re-rendered byte for byte
     for k in ("html", "pdf", "xlsx"):
         (reports.reports_dir() / week[f"{k}_path"]).unlink()

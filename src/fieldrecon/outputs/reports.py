@@ -370,12 +370,13 @@ def workbook(data: dict, version: str) -> bytes:
 
 
 def write_files(data: dict, version: str, paths: dict[str, str], root: Path) -> dict[str, str | None]:
-    """Render one version's files (HTML, PDF when the renderer is there, Excel); returns the paths written."""
+    """Render one version's files (HTML, PDF, Excel); returns the paths written and the PDF's sha256."""
     html = render_html(data, version)
     write_atomic(root / paths["html"], html.encode("utf-8"))
-    write_atomic(root / paths["pdf"], render_pdf(data, version))
+    pdf = render_pdf(data, version)
+    write_atomic(root / paths["pdf"], pdf)
     write_atomic(root / paths["xlsx"], workbook(data, version))
-    return dict(paths)
+    return {**paths, "pdf_sha256": hashlib.sha256(pdf).hexdigest()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -499,20 +500,21 @@ def assign_versions(conn: sa.Connection, business_date: dt.date, drafts: list[di
 
 
 def _record_files(conn: sa.Connection, done: list[tuple[dict, dict]]) -> None:
-    """The paths of the versions rendered this night, in one statement."""
+    """The paths and PDF sha256 of the versions rendered this night, in one statement."""
     if not done:
         return
-    cols = {c: [] for c in ("k", "t", "e", "p", "v", "html", "pdf", "xlsx")}
+    cols = {c: [] for c in ("k", "t", "e", "p", "v", "html", "pdf", "xlsx", "sha")}
     for d, files in done:
         p = d["period"]
         for c, v in zip(cols, (p["report_kind"], p["ticket_no"], p["engineer_id"], p["period_key"], d["version"],
-                               files["html"], files["pdf"], files["xlsx"]), strict=True):
+                               files["html"], files["pdf"], files["xlsx"], files["pdf_sha256"]), strict=True):
             cols[c].append(v)
     conn.execute(sa.text(
-        "update mart.resident_report_versions as v set html_path = n.html, pdf_path = n.pdf, xlsx_path = n.xlsx "
-        "from unnest(cast(:k as text[]), cast(:t as text[]), cast(:e as text[]), cast(:p as date[]), "
-        "cast(:v as integer[]), cast(:html as text[]), cast(:pdf as text[]), cast(:xlsx as text[])) "
-        "as n(k, t, e, p, ver, html, pdf, xlsx) where v.report_kind = n.k and v.ticket_no = n.t "
+        "update mart.resident_report_versions as v set html_path = n.html, pdf_path = n.pdf, xlsx_path = n.xlsx, "
+        "pdf_sha256 = n.sha from unnest(cast(:k as text[]), cast(:t as text[]), cast(:e as text[]), "
+        "cast(:p as date[]), cast(:v as integer[]), cast(:html as text[]), cast(:pdf as text[]), "
+        "cast(:xlsx as text[]), cast(:sha as text[])) "
+        "as n(k, t, e, p, ver, html, pdf, xlsx, sha) where v.report_kind = n.k and v.ticket_no = n.t "
         "and v.engineer_id = n.e and v.period_key = n.p and v.version = n.ver"), cols)
 
 
@@ -547,7 +549,7 @@ SNAPSHOT_SQL = """
 insert into mart.resident_reports (
     business_date, report_kind, ticket_no, engineer_id, period_key, engineer_name, region, customer_name,
     site_address, period_start, period_end, attendance_days, due_date, period_over, status, available_on, go_live,
-    version, version_generated_on, content_hash, version_label, html_path, pdf_path, xlsx_path
+    version, version_generated_on, content_hash, version_label, html_path, pdf_path, xlsx_path, pdf_sha256
 )
 with go_live as (
     select coalesce(
@@ -566,7 +568,7 @@ select
         else 'generated'
     end,
     p.available_on, g.go_live, v.version, v.generated_on, v.content_hash, left(v.content_hash, 8),
-    v.html_path, v.pdf_path, v.xlsx_path
+    v.html_path, v.pdf_path, v.xlsx_path, v.pdf_sha256
 from report_periods as p
 cross join go_live as g
 left join run_versions as rv
@@ -611,18 +613,28 @@ def _render_job(job: tuple) -> tuple[dict | None, str | None]:
         return None, f"{type(exc).__name__}: {exc}"
 
 
-def _documents(snapshot: list[dict]) -> list[dict]:
-    """The rows of documents.csv for the reports this date's snapshot points at."""
-    out = []
+def _documents(engine: sa.Engine, snapshot: list[dict]) -> list[dict]:
+    """The rows of documents.csv for the reports this date's snapshot points at: the PDF's sha256 as
+    recorded when it was written. A version written before that record is hashed from its file once,
+    and the hash recorded for the nights after."""
+    out, hashed = [], {}
     root = reports_dir()
     for r in snapshot:
         if not r["pdf_path"]:
             continue
-        pdf = root / r["pdf_path"]
+        sha = r["pdf_sha256"]
+        if not sha and (root / r["pdf_path"]).is_file():
+            sha = hashed[r["pdf_path"]] = hashlib.sha256((root / r["pdf_path"]).read_bytes()).hexdigest()
         out.append({"kind": KIND_ZH[r["report_kind"]], "region": r["region"] or "",
                     "subject": f"{r['ticket_no']}_{r['engineer_id']}_{r['period_start']:%Y%m%d}-{r['period_end']:%Y%m%d}",
                     "version": r["version_label"], "status": STATUS_ZH[r["status"]], "path": r["pdf_path"],
-                    "sha256": hashlib.sha256(pdf.read_bytes()).hexdigest() if pdf.is_file() else ""})
+                    "sha256": sha or ""})
+    if hashed:
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "update mart.resident_report_versions as v set pdf_sha256 = n.sha from unnest(cast(:p as text[]), "
+                "cast(:s as text[])) as n(path, sha) where v.pdf_path = n.path and v.pdf_sha256 is null"),
+                {"p": list(hashed), "s": list(hashed.values())})
     return out
 
 
@@ -683,7 +695,7 @@ def build_all(engine: sa.Engine, ctx) -> dict:
             "select * from mart.resident_reports where business_date = :d "
             "order by due_date desc, region, ticket_no, engineer_id, report_kind desc, period_key"), {"d": business_date})]
     write_atomic(Path(ctx.output_dir) / "resident_reports.csv", _snapshot_csv(snapshot))
-    documents_csv = run_documents.write_documents_csv(ctx.output_dir, tuple(KIND_ZH.values()), _documents(snapshot))
+    documents_csv = run_documents.write_documents_csv(ctx.output_dir, tuple(KIND_ZH.values()), _documents(engine, snapshot))
     by_status = {s: sum(1 for r in snapshot if r["status"] == s) for s in STATUS_ZH}
     result = {
         "expected": len(snapshot),
