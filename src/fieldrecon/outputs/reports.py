@@ -416,8 +416,13 @@ def collect(conn: sa.Connection, params: dict) -> tuple[list[dict], dict[tuple, 
     content: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     lists: dict[tuple, list[dict]] = defaultdict(list)
     for name in CONTENT_QUERIES:
-        for r in conn.execute(sa.text(_sql(f"report_{name}")), params):
-            row = dict(r._mapping)
+        result = conn.execute(sa.text(_sql(f"report_{name}")), params)
+        columns = tuple(result.keys())
+        # the driver's tuples, without a SQLAlchemy Row each (a company's year: a million rows, ~5 s)
+        fetched = result.cursor.fetchall()
+        result.close()
+        for values in fetched:
+            row = dict(zip(columns, values, strict=True))
             if name == "tickets":
                 lists[(row["customer_name"], row["period_start"], row["period_end"])].append(ticket_entry(row))
                 continue
