@@ -193,13 +193,23 @@ def finding_texts_table(conn: sa.Connection, findings: list[dict], catalogue: di
             ":by_when, :first_seen)"), rows)
 
 
+def acceptance_todo_table(conn: sa.Connection, business_date) -> None:
+    """Temp table acceptance_todo: mart.acceptance_todo of the business date, evaluated once for the
+    step's SQL that lists it (a few seconds a company night each time)."""
+    conn.execute(sa.text("drop table if exists pg_temp.acceptance_todo"))
+    conn.execute(sa.text("create temp table acceptance_todo on commit drop as "
+                         "select * from mart.acceptance_todo(cast(:d as date))"), {"d": business_date})
+    conn.execute(sa.text("analyze pg_temp.acceptance_todo"))
+
+
 def sheet_session(conn: sa.Connection, business_date, params: dict) -> list[dict]:
-    """What the sheet and CSV SQL read: the run's staging state, finding_texts and the date's rule
-    catalogue (recon.rule_catalogue, thresholds from the run's bound parameters); returns the open
-    findings."""
+    """What the sheet and CSV SQL read: the run's staging state, finding_texts, the acceptance to-do
+    (acceptance_todo) and the date's rule catalogue (recon.rule_catalogue, thresholds from the run's
+    bound parameters); returns the open findings."""
     findings = open_findings(conn, business_date)
     rules.write_catalogue(conn, business_date, params)
     finding_texts_table(conn, findings, rules.catalogue(params))
+    acceptance_todo_table(conn, business_date)
     rules.materialise_staging(conn, params["as_of"], rules.sources_named("mart/sheets", "mart/csv"), shared=True)
     return findings
 

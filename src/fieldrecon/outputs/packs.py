@@ -44,7 +44,7 @@ from openpyxl import load_workbook
 from fieldrecon import labels, settings
 from fieldrecon.contract import REQUIRED_ATTACHMENTS, SOURCES
 from fieldrecon.outputs import documents as run_documents
-from fieldrecon.outputs import render
+from fieldrecon.outputs import exports, render
 from fieldrecon.outputs.files import bom_csv, safe_name, write_atomic, zip_archive
 from fieldrecon.outputs.sentences import HQ_REGION
 from fieldrecon.outputs.xlsx import table_workbook
@@ -737,7 +737,8 @@ def build_all(engine: sa.Engine, ctx) -> dict:
     with engine.begin() as conn:
         # one builder at a time: version numbers are allocated per pack key
         conn.execute(sa.text("select pg_advisory_xact_lock(hashtext('fieldrecon.packs'))"))
-        items = _rows(conn, "select * from mart.acceptance_todo(:d)", {"d": business_date})
+        exports.acceptance_todo_table(conn, business_date)
+        items = _rows(conn, "select * from acceptance_todo", {})
         all_findings = _rows(conn, _sql("10_item_findings.sql"), {"business_date": business_date})
         by_item: dict[tuple, list[dict]] = {}
         for f in all_findings:

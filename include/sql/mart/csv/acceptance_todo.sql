@@ -1,6 +1,7 @@
--- acceptance_todo.csv: the clerks' acceptance to-do of the business date (see mart.acceptance_todo
--- in migrations/V030__cycle_schedule.sql): due or rejected 维保/驻场 cycles with the exact ISC
--- remark, and per-ticket PO lines whose tickets are all closed; status "ready" or "blocked: …".
+-- acceptance_todo.csv: the clerks' acceptance to-do of the business date (mart.acceptance_todo in
+-- functions/acceptance_todo.sql, evaluated once into the temp table acceptance_todo by
+-- outputs.exports.sheet_session): due or rejected 维保/驻场 cycles with the exact ISC remark, and
+-- per-ticket PO lines whose tickets are all closed; status "ready" or "blocked: …".
 with final as (
     select
         t.item_kind,
@@ -19,7 +20,7 @@ with final as (
         array_to_string(t.site_issue_tickets, ';') as site_issue_tickets,
         array_to_string(t.blocking_findings, ';') as blocking_findings,
         t.status
-    from mart.acceptance_todo(cast(:business_date as date)) as t
+    from acceptance_todo as t
 )
 
 select * from final

@@ -2,13 +2,14 @@
 -- selection as mart.acceptance_todo's blocking list: the line's PO-* findings except PO-02/PO-08,
 -- and error findings plus AT-02 on the item's tickets), with the clerks' triage mark if any.
 -- A finding with a mark is explained: the pack lists it but is not blocked by it.
+-- acceptance_todo: mart.acceptance_todo of :business_date, evaluated once (outputs.exports.acceptance_todo_table).
 with items as (
     select
         t.po_no,
         t.po_line_no,
         t.cycle_start,
         t.tickets
-    from mart.acceptance_todo(cast(:business_date as date)) as t
+    from acceptance_todo as t
 ),
 
 open_findings as (

@@ -1,6 +1,7 @@
 -- sheet: 验收待办
 -- Each 维保/驻场 cycle due or rejected (paste 备注 as is into ISC), and each per-ticket PO line whose
 -- referenced tickets are all closed; 状态 is "ready" or "blocked: <open findings>" (words from ref.labels).
+-- acceptance_todo: mart.acceptance_todo of :business_date, evaluated once (outputs.exports.sheet_session).
 with final as (
     select
         k.label_zh as "类别",
@@ -22,7 +23,7 @@ with final as (
             when t.status = 'ready' then s.label_zh
             else s.label_zh || '：' || array_to_string(t.blocking_findings, '; ')
         end as "状态"
-    from mart.acceptance_todo(cast(:business_date as date)) as t
+    from acceptance_todo as t
     left join ref.labels as k on k.kind = 'item_kind' and k.code = t.item_kind
     left join ref.labels as c on c.kind = 'cycle_state' and c.code = t.cycle_state
     left join ref.labels as s
