@@ -71,3 +71,25 @@ def test_the_day_before_reads_again_only_the_sources_a_new_extract_date_changed(
         changed = rules.sources_changed(c, ["timesheet_engineers", "netcare_workorders", "netcare_punches"],
                                         as_of(BD - dt.timedelta(days=1)), as_of(BD))
     assert changed == ["netcare_workorders"]
+
+
+def test_visible_files_is_the_newest_delivery_of_each_extract_date_over_by_as_of(engine):
+    """ops.visible_files, the one statement of which files a run sees: an extract date counts once its
+    day is over by as_of, of a date only its latest loaded delivery, a file not loaded never."""
+    factories.clear(engine)
+    day = BD - dt.timedelta(days=1)
+    factories.put(engine, "netcare_workorders", [wo("T1")], extract_date=day)  # replaced by the second delivery
+    second = factories.put(engine, "netcare_workorders", [wo("T1")], extract_date=day, delivery_no=2)
+    rejected = factories.put(engine, "netcare_workorders", [wo("T2")], extract_date=day, delivery_no=3)
+    today = factories.put(engine, "netcare_workorders", [wo("T3")], extract_date=BD)
+    with engine.begin() as c:
+        c.execute(sa.text("update ops.files set status = 'rejected' where file_id = :f"), {"f": rejected})
+
+        def visible(at):
+            return c.execute(sa.text("select file_id from ops.visible_files('netcare_workorders', :a) order by 1"),
+                             {"a": at}).scalars().all()
+
+        assert visible(as_of(day) - dt.timedelta(seconds=1)) == []
+        assert visible(as_of(day)) == [second]
+        assert visible(as_of(BD) - dt.timedelta(microseconds=1)) == [second]
+        assert visible(as_of(BD)) == [second, today]

@@ -53,11 +53,12 @@ def quality(engine: sa.Engine, ctx) -> dict:
                and f["rows_read"] != f["rows_loaded"] + f["rows_quarantined"] + f["rows_duplicate"]]
         if bad:
             raise RuntimeError(f"row counts do not add up for {[f['file_name'] for f in bad]}")
-        # the newest loaded extract per source (of its date, the latest delivery: it replaces the others)
+        # the newest visible extract per source (of its date, the latest delivery: it replaces the others)
         newest = {r.source: r for r in conn.execute(sa.text(
-            "select distinct on (source) source, extract_date, file_name, rows_read, rows_loaded from ops.files "
-            "where status = 'loaded' and extract_date <= :d order by source, extract_date desc, delivery_no desc, file_id desc"
-        ), {"d": d})}
+            "select distinct on (f.source) f.source, f.extract_date, f.file_name, f.rows_read, f.rows_loaded "
+            "from unnest(cast(:s as text[])) as s (source) cross join lateral "
+            "ops.visible_files(s.source, cast(:as_of as timestamp)) as v join ops.files as f on f.file_id = v.file_id "
+            "order by f.source, f.extract_date desc"), {"s": list(SOURCES), "as_of": ctx.as_of})}
         by_reason = dict(conn.execute(sa.text(
             "select q.reason_code, count(*) from ops.quarantine q join ops.files f using (file_id) "
             "where f.extract_date <= :d group by 1 order by 1"), {"d": d}).all())

@@ -231,11 +231,12 @@ def materialise_staging(conn: sa.Connection, as_of: dt.datetime, sources=None, s
 
 def sources_changed(conn: sa.Connection, sources, since: dt.datetime, until: dt.datetime) -> list[str]:
     """The sources whose as-of state differs between `since` and `until` (since < until): a staging
-    function reads only the files whose extract date is over by as_of (`extract_date + 1 <= as_of`,
-    the latest delivery of each date), so the state changes only where such a date falls between."""
+    function reads only the files visible at its as_of (ops.visible_files), so the state changes only
+    where a file is visible at `until` and not at `since`."""
     changed = set(conn.execute(sa.text(
-        "select distinct f.source from ops.files as f where f.status = 'loaded' and f.source = any(:s) "
-        "and f.extract_date + 1 > cast(:since as timestamp) and f.extract_date + 1 <= cast(:until as timestamp)"),
+        "select s.source from unnest(cast(:s as text[])) as s (source) where exists ("
+        "select v.file_id from ops.visible_files(s.source, cast(:until as timestamp)) as v except "
+        "select w.file_id from ops.visible_files(s.source, cast(:since as timestamp)) as w)"),
         {"s": list(sources), "since": since, "until": until}).scalars())
     return [name for name in sources if name in changed]
 

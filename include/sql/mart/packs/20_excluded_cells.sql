@@ -1,6 +1,6 @@
 -- Quarantined input cells of every PO and ticket, one query for all of a night's packs: each cell of
--- a visible file with the keys a pack matches it by (match_po: its PO号; match_ticket: its 工单号),
--- where it was seen (file, extract date, row) and the newest visible extract date of its source.
+-- a visible file (ops.visible_files: a later delivery of a date replaces the earlier) with the keys
+-- a pack matches it by (match_po: its PO号; match_ticket: its 工单号), where it was seen (file, extract date, row) and the newest visible extract date of its source.
 -- The builder (outputs/packs.py, Prefetch.excluded) keeps per pack the problems still in the newest
 -- extract, each with the first file that had it.
 -- Parameters: business_date.
@@ -10,9 +10,10 @@ with visible as (
         f.file_name,
         f.source,
         f.extract_date
-    from ops.files as f
-    where f.status = 'loaded'
-        and f.extract_date <= cast(:business_date as date)
+    from (select distinct s.source from ops.files as s) as sources
+    cross join
+        lateral ops.visible_files(sources.source, cast(cast(:business_date as date) + 1 as timestamp)) as v
+    inner join ops.files as f on v.file_id = f.file_id
 ),
 
 newest as (

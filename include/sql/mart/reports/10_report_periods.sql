@@ -5,24 +5,13 @@
 -- month (monthly), from the warehouse calendar (ops.next_working_day); the deadline is the end of
 -- that day. A report is generated once its calendar period is over by as_of (period_over).
 -- available_on: the first business date whose run could generate it -- the later of the period's
--- calendar end and the earliest extract date (visible now: over by as_of, latest delivery of its
--- date) that holds an attendance row of the period; a function of the visible extracts, not of
--- which runs happened (issue 14 item 5).
+-- calendar end and the earliest extract date (visible now: ops.visible_files) that holds an
+-- attendance row of the period; a function of the visible extracts, not of which runs happened
+-- (issue 14 item 5).
 -- Reads the run's staging temp tables (netcare_resident_attendance, netcare_workorders,
 -- timesheet_engineers); materialised by reports.py as the temp table report_periods.
 with params as (
     select cast(:business_date as date) as business_date
-),
-
-visible_files as (
-    select distinct on (f.extract_date) f.file_id
-    from ops.files as f
-    cross join params as p
-    where
-        f.source = 'netcare_resident_attendance'
-        and f.status = 'loaded'
-        and f.extract_date <= p.business_date
-    order by f.extract_date asc, f.delivery_no desc, f.file_id desc
 ),
 
 first_visible as (
@@ -32,7 +21,8 @@ first_visible as (
         r.work_date,
         min(r.extract_date) as first_extract_date
     from staging.netcare_resident_attendance_rows as r
-    inner join visible_files as v on r.file_id = v.file_id
+    inner join ops.visible_files('netcare_resident_attendance', cast(:as_of as timestamp)) as v
+        on r.file_id = v.file_id
     group by r.ticket_no, r.engineer_id, r.work_date
 ),
 

@@ -4,8 +4,8 @@
 -- reports of that customer's residents for the period; each report leaves out its own resident ticket
 -- (reports.py).
 -- The state as of each period end is read from the work orders' versions, not computed once per
--- distinct period end: of each extract date the latest loaded delivery counts (as in
--- staging.netcare_workorders), and a ticket's row of extract date d is its state for every period end
+-- distinct period end: of each extract date the latest loaded delivery counts (ops.visible_files,
+-- as in staging.netcare_workorders), and a ticket's row of extract date d is its state for every period end
 -- from d until the next extract date that holds the ticket (newest extract wins; within a file the
 -- later row). One sort of the work orders instead of one per period end (hundreds at company scale).
 with lists as (
@@ -17,20 +17,13 @@ with lists as (
     where r.period_over and r.customer_name is not null
 ),
 
-visible_files as (
-    select distinct on (f.extract_date) f.file_id
-    from ops.files as f
-    where
-        f.source = 'netcare_workorders'
-        and f.status = 'loaded'
-        and f.extract_date <= (select max(l.period_end) from lists as l)
-    order by f.extract_date asc, f.delivery_no desc, f.file_id desc
-),
-
 file_rows as (
     select distinct on (w.ticket_no, w.extract_date) w.*
     from staging.netcare_workorders_rows as w
-    inner join visible_files as v on w.file_id = v.file_id
+    -- the files a run at the end of the latest period end saw (every list's files are among them)
+    inner join ops.visible_files(
+        'netcare_workorders', cast((select max(l.period_end) from lists as l) + 1 as timestamp)
+    ) as v on w.file_id = v.file_id
     order by w.ticket_no asc, w.extract_date asc, w.row_no desc
 ),
 
