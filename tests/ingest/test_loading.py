@@ -124,3 +124,27 @@ def test_same_file_twice_and_repeat_under_other_name_change_nothing(engine, tmp_
         statuses = c.execute(sa.text("select status, count(*) from ops.files group by 1")).all()
     assert before == after
     assert dict(statuses) == {"loaded": n_files, "repeat": 1}
+
+
+PO_HEADER = "PO号,PO行号,服务类型,区域,数量,单价,行金额,PO下发日期,PO状态"
+
+
+def test_a_redelivery_that_fixes_a_quarantined_cell_drops_it_from_the_packs(engine, tmp_path):
+    """The packs list the quarantined cells of the files a run sees (ops.visible_files): a re-delivery
+    `_2` replaces its date's first delivery wholesale, so a bad cell it corrects no longer shows."""
+    from fieldrecon.settings import SQL_DIR
+
+    landing, archive = tmp_path / "landing", tmp_path / "archive"
+    landing.mkdir()
+    write(landing, "isc_po_lines_20261103.csv", [PO_HEADER, "PO1,1,维保,浙江,-1,1,1,2026-10-01,已下发"])  # negative quantity
+    ingest(engine, landing, archive)
+    cells_sql = (SQL_DIR / "mart" / "packs" / "20_excluded_cells.sql").read_text(encoding="utf-8")
+
+    def cells():
+        with engine.connect() as c:
+            return [(r.match_po, r.file_name) for r in c.execute(sa.text(cells_sql), {"business_date": dt.date(2026, 11, 3)})]
+
+    assert cells() == [("PO1", "isc_po_lines_20261103.csv")]
+    write(landing, "isc_po_lines_20261103_2.csv", [PO_HEADER, "PO1,1,维保,浙江,1,1,1,2026-10-01,已下发"])
+    ingest(engine, landing, archive)
+    assert cells() == []
