@@ -1,6 +1,7 @@
 -- Quarantined input cells of every PO and ticket, one query for all of a night's packs: each cell of
 -- a visible file (ops.visible_files: a later delivery of a date replaces the earlier) with the keys
--- a pack matches it by (match_po: its PO号; match_ticket: its 工单号), where it was seen (file, extract date, row) and the newest visible extract date of its source.
+-- a pack matches it by (match_po: its PO号; match_ticket: its 工单号), where it was seen (file,
+-- extract date, row) and the newest visible extract date of its source.
 -- The builder (outputs/packs.py, Prefetch.excluded) keeps per pack the problems still in the newest
 -- extract, each with the first file that had it.
 -- Parameters: business_date.
