@@ -32,7 +32,9 @@ STATUS_ZH = labels.FILE_STATUS
 STATUSES = ("loaded", "rejected", "repeat", "unrecognised", "pending", "refused")
 
 
-def visible_files(conn: sa.Connection, business_date: dt.date) -> list[dict]:
+def files_of_date(conn: sa.Connection, business_date: dt.date) -> list[dict]:
+    """Every file registered up to the business date, whatever its status (the per-file accounting);
+    not `ops.visible_files`, which is the files a run reads."""
     rows = conn.execute(
         sa.text(
             "select file_id, file_name, source, extract_date, delivery_no, status, reason, sha256, arrived_at, "
@@ -48,7 +50,7 @@ def quality(engine: sa.Engine, ctx) -> dict:
     d = ctx.date
     gx_checks.prefetch()  # imported while the accounting below runs
     with engine.begin() as conn:
-        files = visible_files(conn, d)
+        files = files_of_date(conn, d)
         bad = [f for f in files if f["status"] == "loaded"
                and f["rows_read"] != f["rows_loaded"] + f["rows_quarantined"] + f["rows_duplicate"]]
         if bad:
